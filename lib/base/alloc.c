@@ -1,0 +1,100 @@
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "common.h"
+
+/*
+ * Failure injection for tests (curl's torture mode): fail_at is the allocation
+ * number (counted from 1) that fails; 0 disables injection.
+ */
+static atomic_ulong alloc_count;
+static atomic_ulong fail_at;
+static atomic_bool fail_sticky;
+
+void cp_alloc_fail_after(unsigned long n, bool sticky)
+{
+	atomic_store(&fail_sticky, sticky);
+	atomic_store(&fail_at, n ? atomic_load(&alloc_count) + n : 0);
+}
+
+unsigned long cp_alloc_count(void)
+{
+	return atomic_load(&alloc_count);
+}
+
+static bool should_fail(void)
+{
+	unsigned long n = atomic_fetch_add(&alloc_count, 1) + 1;
+	unsigned long at = atomic_load(&fail_at);
+	if (!at)
+		return false;
+	if (n == at)
+		return true;
+	return n > at && atomic_load(&fail_sticky);
+}
+
+void *cp_malloc(size_t len)
+{
+	if (should_fail())
+		return NULL;
+	return malloc(len ? len : 1);
+}
+
+void *cp_calloc(size_t count, size_t len)
+{
+	if (should_fail())
+		return NULL;
+	if (!count || !len)
+		return calloc(1, 1);
+	return calloc(count, len);
+}
+
+void *cp_realloc(void *ptr, size_t len)
+{
+	if (should_fail())
+		return NULL;
+	return realloc(ptr, len ? len : 1);
+}
+
+void cp_free(void *ptr)
+{
+	free(ptr);
+}
+
+char *cp_strndup(const char *ptr, size_t len)
+{
+	char *s;
+
+	if (len == SIZE_MAX)
+		return NULL;
+	s = cp_malloc(len + 1);
+	if (!s)
+		return NULL;
+	if (len)
+		memcpy(s, ptr, len);
+	s[len] = '\0';
+	return s;
+}
+
+char *cp_strdup(const char *s)
+{
+	return cp_strndup(s, strlen(s));
+}
+
+static void *json_malloc(size_t len)
+{
+	return cp_malloc(len);
+}
+
+void cp_json_use_cp_alloc(void)
+{
+	static atomic_bool done;
+	if (!atomic_exchange(&done, true))
+		json_set_alloc_funcs(json_malloc, cp_free);
+}
+
+bool cp_str_eq(struct cp_str a, const char *b)
+{
+	size_t n = strlen(b);
+	return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
+}

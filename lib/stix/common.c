@@ -1,0 +1,393 @@
+/*
+ * Common properties (spec 3.2) and the shared structured types: external-reference
+ * (2.5), hashes (2.7), kill-chain-phase (2.11), extensions (3.2, 7.3), granular
+ * markings (7.2.3).
+ */
+#include "internal.h"
+
+const char *const cp__stix_refs_identity[] = {"identity", NULL};
+const char *const cp__stix_refs_marking[] = {"marking-definition", NULL};
+const char *const cp__stix_refs_sdo[] = {"<sdo>", NULL};
+const char *const cp__stix_refs_sdo_sco[] = {"<sdo>", "<sco>", NULL};
+const char *const cp__stix_refs_sco[] = {"<sco>", NULL};
+const char *const cp__stix_refs_any[] = {"<any>", NULL};
+
+static const struct cp__stix_prop granular_props[] = {
+	{"lang", PK_STRING, PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
+	{"marking_ref", PK_REF, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
+	{"selectors", PK_STRING_LIST, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const struct cp__stix_prop cp__stix_common_sdo[] = {
+	{"type", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"spec_version", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"id", PK_ANY, PF_REQUIRED, NULL, NULL, 0, 0, NULL}, /* checked by check_id */
+	{"created_by_ref", PK_REF, 0, NULL, cp__stix_refs_identity, 0, 0, NULL},
+	{"created", PK_TIMESTAMP, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"modified", PK_TIMESTAMP, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"revoked", PK_BOOL, 0, NULL, NULL, 0, 0, NULL},
+	{"labels", PK_STRING_LIST, 0, NULL, NULL, 0, 0, NULL},
+	{"confidence", PK_INTEGER, PF_RANGE, NULL, NULL, 0, 100, NULL},
+	{"lang", PK_STRING, PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
+	{"external_references", PK_EXT_REFS, 0, NULL, NULL, 0, 0, NULL},
+	{"object_marking_refs", PK_REF_LIST, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
+	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, granular_props},
+	{"extensions", PK_DICT, 0, NULL, NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const struct cp__stix_prop cp__stix_common_sco[] = {
+	{"type", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"spec_version", PK_STRING, 0, NULL, NULL, 0, 0, NULL},
+	{"id", PK_ANY, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"object_marking_refs", PK_REF_LIST, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
+	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, granular_props},
+	{"defanged", PK_BOOL, 0, NULL, NULL, 0, 0, NULL},
+	{"extensions", PK_DICT, 0, NULL, NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const struct cp__stix_prop cp__stix_ext_ref_props[] = {
+	{"source_name", PK_STRING, PF_REQUIRED | PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
+	{"description", PK_STRING, 0, NULL, NULL, 0, 0, NULL},
+	{"url", PK_STRING, 0, NULL, NULL, 0, 0, NULL},
+	{"hashes", PK_HASHES, 0, NULL, NULL, 0, 0, NULL},
+	{"external_id", PK_STRING, 0, NULL, NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+const struct cp__stix_prop cp__stix_kill_chain_props[] = {
+	{"kill_chain_name", PK_STRING, PF_REQUIRED | PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
+	{"phase_name", PK_STRING, PF_REQUIRED | PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
+	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
+};
+
+/* ------------------------------------------------------------------- hashes */
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return false;
+	return true;
+}
+
+/* ssdeep: blocksize ':' hash1 ':' hash2, base64 alphabet hashes (max 64 chars each). */
+static bool ssdeep_ok(const char *s)
+{
+	const char *p = s;
+	size_t n;
+
+	if (*p < '1' || *p > '9')
+		return false;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	for (int part = 0; part < 2; part++) {
+		if (*p != ':')
+			return false;
+		p++;
+		n = 0;
+		while (*p && *p != ':' && *p != ',') {
+			char c = *p;
+			if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+				return false;
+			p++;
+			n++;
+		}
+		if (n == 0 || n > 64)
+			return false;
+	}
+	/* some tools append ,"filename" */
+	return *p == '\0' || *p == ',';
+}
+
+static const struct {
+	const char *name;
+	size_t hex_len;
+	const char *common_miss[3]; /* spellings seen in the wild, for a hint */
+} hash_lens[] = {
+	{"MD5", 32, {"md5", NULL, NULL}},
+	{"SHA-1", 40, {"sha1", "SHA1", "sha-1"}},
+	{"SHA-256", 64, {"sha256", "SHA256", "sha-256"}},
+	{"SHA-512", 128, {"sha512", "SHA512", "sha-512"}},
+	{"SHA3-256", 64, {"sha3-256", "SHA3256", NULL}},
+	{"SHA3-512", 128, {"sha3-512", "SHA3512", NULL}},
+};
+
+void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value)
+{
+	const char *key;
+	const json_t *h;
+
+	if (!json_is_object(value)) {
+		cp__stix_err(v, "type-mismatch", "must be a hashes dictionary (JSON object)");
+		return;
+	}
+	if (json_object_size(value) == 0) {
+		cp__stix_err(v, "empty-dictionary", "hashes must not be empty");
+		return;
+	}
+	json_object_foreach((json_t *)value, key, h)
+	{
+		size_t klen = strlen(key), n;
+		const char *s;
+		bool known = false, key_ok = klen >= 3 && klen <= 250;
+
+		for (size_t i = 0; key_ok && i < klen; i++) {
+			char c = key[i];
+			key_ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '-' || c == '_';
+		}
+		if (!key_ok) {
+			cp__stix_err_at(v, key, "hash-key",
+					"hash algorithm name '%s' must be 3-250 characters of "
+					"a-z, A-Z, 0-9, '-' and '_'",
+					key);
+			continue;
+		}
+		if (!json_is_string(h)) {
+			cp__stix_err_at(v, key, "type-mismatch", "hash values must be strings");
+			continue;
+		}
+		s = json_string_value(h);
+		n = json_string_length(h);
+		for (size_t i = 0; i < CP_ARRAY_LEN(hash_lens); i++) {
+			if (strcmp(key, hash_lens[i].name) == 0) {
+				known = true;
+				if (n != hash_lens[i].hex_len || !all_hex(s, n))
+					cp__stix_err_at(v, key, "hash-value",
+							"a %s hash must be %zu hex digits",
+							key, hash_lens[i].hex_len);
+				break;
+			}
+			for (size_t k = 0; k < 3 && hash_lens[i].common_miss[k]; k++)
+				if (strcmp(key, hash_lens[i].common_miss[k]) == 0) {
+					cp__stix_warn_at(v, key, "hash-algorithm",
+							 "'%s' is not a hash-algorithm-ov name; "
+							 "use '%s'",
+							 key, hash_lens[i].name);
+					known = true;
+				}
+			if (known)
+				break;
+		}
+		if (known)
+			continue;
+		if (strcmp(key, "SSDEEP") == 0) {
+			if (!ssdeep_ok(s))
+				cp__stix_err_at(v, key, "hash-value",
+						"'%s' is not an ssdeep hash (blocksize:hash:hash)", s);
+		} else if (strcmp(key, "TLSH") == 0) {
+			/* 70 hex digits, or 72 with the version prefix "T1" */
+			bool ok = (n == 70 && all_hex(s, n)) ||
+				  (n == 72 && s[0] == 'T' && s[1] == '1' && all_hex(s + 2, 70));
+			if (!ok)
+				cp__stix_err_at(v, key, "hash-value",
+						"a TLSH hash must be 70 hex digits (or 'T1' and 70)");
+		} else if (strncmp(key, "x_", 2) != 0) {
+			cp__stix_warn_at(v, key, "hash-algorithm",
+					 "'%s' is not in the hash-algorithm-ov vocabulary", key);
+		}
+	}
+}
+
+/* --------------------------------------------------------------- extensions */
+
+static void check_ext_def_key(struct cp__stix_vctx *v, const char *key, const json_t *ext)
+{
+	const json_t *et = json_object_get(ext, "extension_type");
+	size_t mark = cp__stix_push(v, key);
+
+	if (!et) {
+		cp__stix_err(v, "extension-type",
+			     "an extension keyed by an extension-definition id must have "
+			     "'extension_type'");
+	} else if (!json_is_string(et) ||
+		   !cp__stix_in_list(json_string_value(et), cp__stix_vocab_extension_type)) {
+		cp__stix_err_at(v, "extension_type", "enum-value",
+				"'extension_type' must be one of new-sdo, new-sco, new-sro, "
+				"property-extension, toplevel-property-extension");
+	} else if (strcmp(json_string_value(et), "toplevel-property-extension") == 0) {
+		v->has_toplevel_ext = true;
+	}
+	cp__stix_pop(v, mark);
+}
+
+void cp__stix_check_extensions(struct cp__stix_vctx *v, const json_t *obj,
+			       const json_t *exts)
+{
+	const char *key;
+	const json_t *ext;
+	const struct cp__stix_type *t = v->type;
+
+	(void)obj;
+	json_object_foreach((json_t *)exts, key, ext)
+	{
+		const struct cp__stix_ext *pre = NULL;
+
+		if (!json_is_object(ext)) {
+			cp__stix_err_at(v, key, "type-mismatch", "an extension must be an object");
+			continue;
+		}
+		if (json_object_size(ext) == 0) {
+			cp__stix_err_at(v, key, "empty-dictionary", "an extension must not be empty");
+			continue;
+		}
+		if (strncmp(key, "extension-definition--", 22) == 0) {
+			if (!cp_stix_id_is_valid(key, NULL))
+				cp__stix_err_at(v, key, "id-format",
+						"'%s' is not a valid extension-definition id", key);
+			else
+				check_ext_def_key(v, key, ext);
+			continue;
+		}
+		for (const struct cp__stix_ext *e = t ? t->exts : NULL; e && e->name; e++)
+			if (strcmp(e->name, key) == 0)
+				pre = e;
+		if (pre) {
+			size_t mark = cp__stix_push(v, key);
+			if (json_object_get(ext, "extension_type"))
+				cp__stix_err_at(v, "extension_type", "extension-type",
+						"predefined extensions do not carry "
+						"'extension_type'");
+			cp__stix_check_props(v, ext, pre->props, false);
+			{
+				/* unknown properties of predefined extensions: name rules only */
+				const char *k2;
+				const json_t *x;
+				json_object_foreach((json_t *)ext, k2, x)
+				{
+					const char *why = NULL;
+					bool known = false;
+					(void)x;
+					for (const struct cp__stix_prop *p = pre->props; p && p->name;
+					     p++)
+						known = known || strcmp(p->name, k2) == 0;
+					if (!known && strcmp(k2, "extension_type") != 0 &&
+					    !cp__stix_prop_name_ok(k2, &why))
+						cp__stix_err_at(v, k2, "custom-property-name",
+								"custom property name '%s' %s", k2,
+								why);
+					else if (!known && strncmp(k2, "x_", 2) != 0 &&
+						 strcmp(k2, "extension_type") != 0)
+						cp__stix_warn_at(v, k2, "unknown-property",
+								 "'%s' is not defined for '%s'", k2,
+								 key);
+				}
+			}
+			if (pre->check)
+				pre->check(v, ext);
+			cp__stix_pop(v, mark);
+			continue;
+		}
+		if (json_object_get(ext, "extension_type")) {
+			check_ext_def_key(v, key, ext);
+			cp__stix_warn_at(v, key, "extension-key",
+					 "extensions that use extension_type should be keyed by "
+					 "their extension-definition id");
+			continue;
+		}
+		/* spec 11.3: custom extensions (deprecated) */
+		cp__stix_warn_at(v, key, "custom-extension",
+				 "'%s' is neither a predefined extension of this type nor an "
+				 "extension-definition id (custom extensions are deprecated)",
+				 key);
+	}
+}
+
+/* ---------------------------------------------------------- granular marking */
+
+/* Does selector (a.b.[3].c) resolve in obj? */
+static bool selector_ok(const json_t *obj, const char *sel, const char **why)
+{
+	const json_t *cur = obj;
+	const char *p = sel;
+
+	if (!*sel) {
+		*why = "is empty";
+		return false;
+	}
+	while (*p) {
+		const char *end = strchr(p, '.');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char tok[256];
+
+		if (n == 0 || n >= sizeof(tok)) {
+			*why = "has an empty or overlong component";
+			return false;
+		}
+		memcpy(tok, p, n);
+		tok[n] = '\0';
+		if (tok[0] == '[') {
+			char *e = NULL;
+			unsigned long idx;
+			if (tok[n - 1] != ']' || n < 3 || tok[1] < '0' || tok[1] > '9') {
+				*why = "has a malformed list index";
+				return false;
+			}
+			errno = 0;
+			idx = strtoul(tok + 1, &e, 10);
+			if (errno || e != tok + n - 1) {
+				*why = "has a malformed list index";
+				return false;
+			}
+			if (!json_is_array(cur) || idx >= json_array_size(cur)) {
+				*why = "refers to a list item that is not present";
+				return false;
+			}
+			cur = json_array_get(cur, idx);
+		} else {
+			if (!json_is_object(cur) || !(cur = json_object_get(cur, tok))) {
+				*why = "refers to a property that is not present";
+				return false;
+			}
+		}
+		p += n;
+		if (*p == '.') {
+			p++;
+			if (!*p) {
+				*why = "ends with '.'";
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+void cp__stix_check_granular(struct cp__stix_vctx *v, const json_t *obj, const json_t *gm)
+{
+	size_t i;
+	const json_t *g;
+
+	json_array_foreach(gm, i, g)
+	{
+		size_t mark = cp__stix_push_index(v, i);
+		const json_t *sels = json_object_get(g, "selectors");
+		bool has_lang = json_object_get(g, "lang") != NULL;
+		bool has_ref = json_object_get(g, "marking_ref") != NULL;
+
+		if (json_is_object(g) && has_lang == has_ref)
+			cp__stix_err(v, "granular-marking",
+				     "a granular marking must have exactly one of 'lang' and "
+				     "'marking_ref'");
+		if (json_is_array(sels)) {
+			size_t k;
+			const json_t *s;
+			json_array_foreach(sels, k, s)
+			{
+				const char *why = NULL;
+				if (json_is_string(s) && !selector_ok(obj, json_string_value(s), &why)) {
+					size_t m2 = cp__stix_push(v, "selectors");
+					cp__stix_push_index(v, k);
+					cp__stix_err(v, "granular-selector", "selector '%s' %s",
+						     json_string_value(s), why);
+					cp__stix_pop(v, m2);
+				}
+			}
+		}
+		cp__stix_pop(v, mark);
+	}
+}
