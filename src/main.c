@@ -14,6 +14,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{"validate", cmd_validate, "validate STIX 2.1 bundles and objects"},
+	{"pattern", cmd_pattern, "check STIX patterns ('pattern check')"},
 };
 
 static void usage(FILE *out)

@@ -36,7 +36,9 @@ static void add(struct cp_diag *d, enum cp_severity sev, const char *code, const
 		unsigned line, unsigned column, const char *fmt, va_list ap)
 {
 	struct cp_finding *f;
-	struct cp_buf msg = CP_BUF_INIT(4096);
+	/* messages quote input values, which can be huge: keep the first KiB */
+	char msg[1024];
+	int n;
 
 	if (!d)
 		return;
@@ -57,8 +59,10 @@ static void add(struct cp_diag *d, enum cp_severity sev, const char *code, const
 		d->cap = cap;
 	}
 	f = &d->items[d->count];
-	cp_buf_vprintf(&msg, fmt, ap);
-	f->message = cp_buf_take(&msg);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n >= (int)sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	f->message = cp_strdup(n < 0 ? "(unprintable message)" : msg);
 	f->pointer = cp_strdup(pointer ? pointer : "");
 	if (!f->message || !f->pointer) {
 		cp_free(f->message);

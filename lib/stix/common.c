@@ -12,7 +12,7 @@ const char *const cp__stix_refs_sdo_sco[] = {"<sdo>", "<sco>", NULL};
 const char *const cp__stix_refs_sco[] = {"<sco>", NULL};
 const char *const cp__stix_refs_any[] = {"<any>", NULL};
 
-static const struct cp__stix_prop granular_props[] = {
+const struct cp__stix_prop cp__stix_granular_props[] = {
 	{"lang", PK_STRING, PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
 	{"marking_ref", PK_REF, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
 	{"selectors", PK_STRING_LIST, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
@@ -22,7 +22,7 @@ static const struct cp__stix_prop granular_props[] = {
 const struct cp__stix_prop cp__stix_common_sdo[] = {
 	{"type", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
 	{"spec_version", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
-	{"id", PK_ANY, PF_REQUIRED, NULL, NULL, 0, 0, NULL}, /* checked by check_id */
+	{"id", PK_ANY, 0, NULL, NULL, 0, 0, NULL}, /* required; checked by check_id */
 	{"created_by_ref", PK_REF, 0, NULL, cp__stix_refs_identity, 0, 0, NULL},
 	{"created", PK_TIMESTAMP, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
 	{"modified", PK_TIMESTAMP, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
@@ -32,7 +32,7 @@ const struct cp__stix_prop cp__stix_common_sdo[] = {
 	{"lang", PK_STRING, PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
 	{"external_references", PK_EXT_REFS, 0, NULL, NULL, 0, 0, NULL},
 	{"object_marking_refs", PK_REF_LIST, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
-	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, granular_props},
+	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, cp__stix_granular_props},
 	{"extensions", PK_DICT, 0, NULL, NULL, 0, 0, NULL},
 	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
@@ -40,9 +40,9 @@ const struct cp__stix_prop cp__stix_common_sdo[] = {
 const struct cp__stix_prop cp__stix_common_sco[] = {
 	{"type", PK_STRING, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
 	{"spec_version", PK_STRING, 0, NULL, NULL, 0, 0, NULL},
-	{"id", PK_ANY, PF_REQUIRED, NULL, NULL, 0, 0, NULL},
+	{"id", PK_ANY, 0, NULL, NULL, 0, 0, NULL}, /* required; checked by check_id */
 	{"object_marking_refs", PK_REF_LIST, 0, NULL, cp__stix_refs_marking, 0, 0, NULL},
-	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, granular_props},
+	{"granular_markings", PK_OBJECT_LIST, 0, NULL, NULL, 0, 0, cp__stix_granular_props},
 	{"defanged", PK_BOOL, 0, NULL, NULL, 0, 0, NULL},
 	{"extensions", PK_DICT, 0, NULL, NULL, 0, 0, NULL},
 	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
@@ -62,6 +62,120 @@ const struct cp__stix_prop cp__stix_kill_chain_props[] = {
 	{"phase_name", PK_STRING, PF_REQUIRED | PF_NONEMPTY, NULL, NULL, 0, 0, NULL},
 	{NULL, 0, 0, NULL, NULL, 0, 0, NULL},
 };
+
+/* -------------------------------------------------- RFC 5646 language tags */
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static size_t subtag_len(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] && p[n] != '-')
+		n++;
+	return n;
+}
+
+static bool all_alpha(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_alpha(p[i]))
+			return false;
+	return true;
+}
+
+static bool all_digit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit(p[i]))
+			return false;
+	return true;
+}
+
+/* Step past the current subtag of n bytes; returns the length of the next one (0 at the end). */
+static size_t next_subtag(const char **p, size_t n)
+{
+	*p += n;
+	if (**p == '-')
+		(*p)++;
+	return subtag_len(*p);
+}
+
+/*
+ * Is tag a well-formed RFC 5646 language tag (section 2.1 ABNF)? Validity against the
+ * IANA registry is not checked: the registry changes, and a well-formed tag with an
+ * unregistered subtag is still a tag a consumer can match on.
+ */
+bool cp__stix_lang_tag_ok(const char *tag)
+{
+	/* grandfathered tags that the langtag production does not cover */
+	static const char *const irregular[] = {
+		"en-GB-oed", "i-ami",     "i-bnn",     "i-default", "i-enochian", "i-hak",
+		"i-klingon", "i-lux",     "i-mingo",   "i-navajo",  "i-pwn",      "i-tao",
+		"i-tay",     "i-tsu",     "sgn-BE-FR", "sgn-BE-NL", "sgn-CH-DE",  NULL};
+	const char *p = tag;
+	size_t n;
+
+	for (const char *const *g = irregular; *g; g++)
+		if (strcasecmp(tag, *g) == 0)
+			return true;
+	/* every subtag is 1 to 8 letters or digits */
+	for (const char *q = tag;;) {
+		size_t k = subtag_len(q);
+		if (k == 0 || k > 8)
+			return false;
+		for (size_t i = 0; i < k; i++)
+			if (!is_alpha(q[i]) && !is_digit(q[i]))
+				return false;
+		q += k;
+		if (!*q)
+			break;
+		q++;
+	}
+	n = subtag_len(p);
+	if (!(n == 1 && (p[0] == 'x' || p[0] == 'X'))) {
+		/* language: 2-3 letters with up to three 3-letter extlangs, or 4-8 letters */
+		if (n < 2 || !all_alpha(p, n))
+			return false;
+		if (n <= 3) {
+			n = next_subtag(&p, n);
+			for (int ext = 0; ext < 3 && n == 3 && all_alpha(p, n); ext++)
+				n = next_subtag(&p, n);
+		} else {
+			n = next_subtag(&p, n);
+		}
+		if (n == 4 && all_alpha(p, n)) /* script */
+			n = next_subtag(&p, n);
+		if ((n == 2 && all_alpha(p, n)) || (n == 3 && all_digit(p, n))) /* region */
+			n = next_subtag(&p, n);
+		while ((n >= 5 && n <= 8) || (n == 4 && is_digit(p[0]))) /* variants */
+			n = next_subtag(&p, n);
+		while (n == 1 && p[0] != 'x' && p[0] != 'X') { /* extensions */
+			size_t parts = 0;
+			n = next_subtag(&p, n);
+			while (n >= 2) {
+				n = next_subtag(&p, n);
+				parts++;
+			}
+			if (!parts)
+				return false;
+		}
+		if (n == 0)
+			return true;
+		if (n != 1 || (p[0] != 'x' && p[0] != 'X'))
+			return false;
+	}
+	/* private use: "x" and one or more subtags, which the loop above already checked */
+	return next_subtag(&p, n) > 0;
+}
 
 /* ------------------------------------------------------------------- hashes */
 
@@ -373,6 +487,11 @@ void cp__stix_check_granular(struct cp__stix_vctx *v, const json_t *obj, const j
 			cp__stix_err(v, "granular-marking",
 				     "a granular marking must have exactly one of 'lang' and "
 				     "'marking_ref'");
+		if (has_lang && json_is_string(json_object_get(g, "lang")) &&
+		    !cp__stix_lang_tag_ok(json_string_value(json_object_get(g, "lang"))))
+			cp__stix_err_at(v, "lang", "language-tag",
+					"'%s' is not an RFC 5646 language tag",
+					json_string_value(json_object_get(g, "lang")));
 		if (json_is_array(sels)) {
 			size_t k;
 			const json_t *s;

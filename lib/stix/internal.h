@@ -153,6 +153,9 @@ extern const struct cp__stix_prop cp__stix_common_sco[];
 /* external-reference, kill-chain-phase, granular-marking sub-tables */
 extern const struct cp__stix_prop cp__stix_ext_ref_props[];
 extern const struct cp__stix_prop cp__stix_kill_chain_props[];
+extern const struct cp__stix_prop cp__stix_granular_props[];
+/* Is tag a well-formed RFC 5646 language tag (syntax only)? */
+bool cp__stix_lang_tag_ok(const char *tag);
 void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value);
 void cp__stix_check_extensions(struct cp__stix_vctx *v, const json_t *obj, const json_t *exts);
 void cp__stix_check_granular(struct cp__stix_vctx *v, const json_t *obj, const json_t *gm);
@@ -198,6 +201,9 @@ extern const char *const cp__stix_refs_sdo[];
 extern const char *const cp__stix_refs_sdo_sco[];
 extern const char *const cp__stix_refs_sco[];
 extern const char *const cp__stix_refs_any[];
+
+/* --- indicator patterns (pattern-check.c): findings at /pattern of obj */
+void cp__stix_check_pattern(struct cp__stix_vctx *v, const json_t *obj);
 
 /* --- SCO deterministic id helpers (id.c) */
 bool cp__stix_uuid_ok(const char *s, size_t len);

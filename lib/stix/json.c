@@ -1,25 +1,43 @@
 /* JSON text -> jansson tree with the limits STIX input needs. */
 #include "internal.h"
 
-/* jansson caps nesting at 2048 itself, so this recursion is bounded. */
-static bool too_deep(const json_t *j, unsigned depth)
+/*
+ * Limits jansson does not enforce itself: nesting depth and string size. jansson
+ * caps nesting at 2048, so this recursion is bounded.
+ */
+static enum cp_err check_limits(const json_t *j, unsigned depth, struct cp_diag *diag)
 {
 	size_t i;
 	const char *key;
 	json_t *e;
+	enum cp_err err;
 
-	if (depth > CP_LIMIT_JSON_DEPTH)
-		return true;
+	if (json_is_string(j)) {
+		if (json_string_length(j) > CP_LIMIT_STRING_BYTES) {
+			cp_diag_add(diag, CP_SEV_ERROR, "too-big", "",
+				    "a string value of %zu bytes exceeds the limit of %u bytes",
+				    json_string_length(j), CP_LIMIT_STRING_BYTES);
+			return CP_ETOOBIG;
+		}
+		return CP_OK;
+	}
+	if (!json_is_array(j) && !json_is_object(j))
+		return CP_OK;
+	if (depth > CP_LIMIT_JSON_DEPTH) {
+		cp_diag_add(diag, CP_SEV_ERROR, "too-deep", "",
+			    "JSON nesting deeper than %d levels", CP_LIMIT_JSON_DEPTH);
+		return CP_ETOOBIG;
+	}
 	if (json_is_array(j)) {
 		json_array_foreach(j, i, e)
-			if ((json_is_array(e) || json_is_object(e)) && too_deep(e, depth + 1))
-				return true;
-	} else if (json_is_object(j)) {
+			if ((err = check_limits(e, depth + 1, diag)))
+				return err;
+	} else {
 		json_object_foreach((json_t *)j, key, e)
-			if ((json_is_array(e) || json_is_object(e)) && too_deep(e, depth + 1))
-				return true;
+			if ((err = check_limits(e, depth + 1, diag)))
+				return err;
 	}
-	return false;
+	return CP_OK;
 }
 
 enum cp_err cp_stix_json_parse(const char *text, size_t len, json_t **out, struct cp_diag *diag)
@@ -44,10 +62,8 @@ enum cp_err cp_stix_json_parse(const char *text, size_t len, json_t **out, struc
 			       jerr.text);
 		return CP_EPARSE;
 	}
-	if (too_deep(j, 1)) {
+	if (check_limits(j, 1, diag)) {
 		json_decref(j);
-		cp_diag_add(diag, CP_SEV_ERROR, "too-deep", "",
-			    "JSON nesting deeper than %d levels", CP_LIMIT_JSON_DEPTH);
 		return CP_ETOOBIG;
 	}
 	*out = j;

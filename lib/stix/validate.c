@@ -193,7 +193,10 @@ bool cp__stix_ref_allowed(const char *type, const char *const *refs)
 				return true;
 			continue;
 		}
-		if (strcmp(r, "<any>") == 0 || (strcmp(r, "<sdo>") == 0 && k == CP_STIX_SDO) ||
+		/* a bundle is not a STIX object (spec 8), so nothing refers to one */
+		if (strcmp(r, "<any>") == 0 && k != CP_STIX_BUNDLE)
+			return true;
+		if ((strcmp(r, "<sdo>") == 0 && k == CP_STIX_SDO) ||
 		    (strcmp(r, "<sro>") == 0 && k == CP_STIX_SRO) ||
 		    (strcmp(r, "<sco>") == 0 && k == CP_STIX_SCO) ||
 		    (strcmp(r, "<meta>") == 0 && k == CP_STIX_META))
@@ -660,6 +663,9 @@ void cp__stix_check_time_order(struct cp__stix_vctx *v, const json_t *obj, const
 static const char *const sdo_only[] = {"created_by_ref", "created", "modified", "revoked",
 				       "labels", "confidence", "lang", "external_references", NULL};
 
+/* spec 3.8: reserved on every object */
+static const char *const reserved[] = {"severity", "username", "phone_number", "action", NULL};
+
 static void check_unknown(struct cp__stix_vctx *v, const json_t *obj,
 			  const struct cp__stix_type *t, enum cp_stix_kind kind,
 			  const struct cp__stix_prop *common)
@@ -675,6 +681,13 @@ static void check_unknown(struct cp__stix_vctx *v, const json_t *obj,
 			continue;
 		if (strcmp(key, "type") == 0 || strcmp(key, "id") == 0)
 			continue;
+		if (cp__stix_in_list(key, reserved)) {
+			cp__stix_err_at(v, key, "reserved-property",
+					"'%s' is a reserved property name (spec 3.8) and must not "
+					"be used",
+					key);
+			continue;
+		}
 		if (kind == CP_STIX_SCO && cp__stix_in_list(key, sdo_only)) {
 			cp__stix_err_at(v, key, "property-not-allowed",
 					"'%s' must not be used on cyber-observable objects", key);
@@ -777,6 +790,10 @@ static void check_common(struct cp__stix_vctx *v, const json_t *obj, enum cp_sti
 					"(3 fraction digits)",
 					*p);
 	}
+	j = json_object_get(obj, "lang");
+	if (json_is_string(j) && json_string_length(j) && !cp__stix_lang_tag_ok(json_string_value(j)))
+		cp__stix_err_at(v, "lang", "language-tag", "'%s' is not an RFC 5646 language tag",
+				json_string_value(j));
 	j = json_object_get(obj, "extensions");
 	if (j && json_is_object(j)) {
 		size_t mark = cp__stix_push(v, "extensions");
