@@ -1,15 +1,34 @@
 /*
  * Replays every file of the given directories (or files) through the fuzz target,
  * like SQLite's fuzzcheck: crashing inputs kept in fuzz/regress/ stay fixed.
+ * A target signals a broken property with abort(); the name of the input being run
+ * is printed when that (or a sanitizer report, with abort_on_error=1) ends the process.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char current[4096];
+
+static void on_fatal(int sig)
+{
+	static const char msg[] = "\nreplay: fatal signal while running input: ";
+	ssize_t rc;
+
+	rc = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	rc = write(STDERR_FILENO, current, strlen(current));
+	rc = write(STDERR_FILENO, "\n", 1);
+	(void)rc;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 static int run_file(const char *path)
 {
@@ -36,6 +55,7 @@ static int run_file(const char *path)
 		len += n;
 	} while (n > 0);
 	fclose(f);
+	snprintf(current, sizeof(current), "%s", path);
 	LLVMFuzzerTestOneInput(buf, len);
 	free(buf);
 	return 0;
@@ -45,6 +65,8 @@ int main(int argc, char **argv)
 {
 	int files = 0, failed = 0;
 
+	/* sanitizers keep their own SEGV handlers and end in abort() (abort_on_error=1) */
+	signal(SIGABRT, on_fatal);
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
 		DIR *dir;

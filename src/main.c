@@ -13,8 +13,9 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{"serve", cmd_serve, "run the node: TAXII 2.1 over HTTPS with an embedded store"},
 	{"validate", cmd_validate, "validate STIX 2.1 bundles and objects"},
-	{"pattern", cmd_pattern, "check STIX patterns ('pattern check')"},
+	{"pattern", cmd_pattern, "check and evaluate STIX patterns ('pattern check', 'pattern eval')"},
 };
 
 static void usage(FILE *out)

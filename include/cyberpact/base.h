@@ -70,6 +70,8 @@ char *cp_strndup(const char *ptr, size_t len);
 void cp_alloc_fail_after(unsigned long n, bool sticky);
 /* Number of allocations made since start (for torture loops in tests). */
 unsigned long cp_alloc_count(void);
+/* Number of failed cp_malloc/cp_calloc/cp_realloc calls made by the calling thread. */
+unsigned long cp_alloc_thread_failures(void);
 
 /*
  * Route jansson's allocator through cp_malloc/cp_free. Called by modules that use
@@ -137,7 +139,9 @@ char *cp_buf_take(struct cp_buf *b);
 /*
  * A STIX/RFC 3339 timestamp in UTC: YYYY-MM-DDTHH:MM:SS[.fraction]Z.
  * `sec` counts seconds since 1970-01-01T00:00:00Z (negative before), `nsec` the
- * sub-second part, and `frac_digits` how many fraction digits the text had (0..9),
+ * sub-second part (a leap second 23:59:60.f is stored as 23:59:59 with nsec 1e9 + f,
+ * so it orders correctly and formats back as :60), and `frac_digits` how many
+ * fraction digits the text had (0..9),
  * so that formatting gives back exactly the digits that were parsed.
  * Comparison is by value: "...:00.1Z" and "...:00.100Z" are the same instant.
  */

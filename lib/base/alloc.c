@@ -22,6 +22,15 @@ unsigned long cp_alloc_count(void)
 	return atomic_load(&alloc_count);
 }
 
+/* failed allocations of this thread, so callers of libraries that report OOM poorly
+ * (jansson says "invalid token") can tell out-of-memory from bad input */
+static _Thread_local unsigned long thread_failures;
+
+unsigned long cp_alloc_thread_failures(void)
+{
+	return thread_failures;
+}
+
 static bool should_fail(void)
 {
 	unsigned long n = atomic_fetch_add(&alloc_count, 1) + 1;
@@ -33,27 +42,34 @@ static bool should_fail(void)
 	return n > at && atomic_load(&fail_sticky);
 }
 
+static void *counted(void *p)
+{
+	if (!p)
+		thread_failures++;
+	return p;
+}
+
 void *cp_malloc(size_t len)
 {
 	if (should_fail())
-		return NULL;
-	return malloc(len ? len : 1);
+		return counted(NULL);
+	return counted(malloc(len ? len : 1));
 }
 
 void *cp_calloc(size_t count, size_t len)
 {
 	if (should_fail())
-		return NULL;
+		return counted(NULL);
 	if (!count || !len)
-		return calloc(1, 1);
-	return calloc(count, len);
+		return counted(calloc(1, 1));
+	return counted(calloc(count, len));
 }
 
 void *cp_realloc(void *ptr, size_t len)
 {
 	if (should_fail())
-		return NULL;
-	return realloc(ptr, len ? len : 1);
+		return counted(NULL);
+	return counted(realloc(ptr, len ? len : 1));
 }
 
 void cp_free(void *ptr)

@@ -33,6 +33,9 @@ const char *cp_severity_name(enum cp_severity sev)
 }
 
 static void add(struct cp_diag *d, enum cp_severity sev, const char *code, const char *pointer,
+		unsigned line, unsigned column, const char *fmt, va_list ap) CP_PRINTF(7, 0);
+
+static void add(struct cp_diag *d, enum cp_severity sev, const char *code, const char *pointer,
 		unsigned line, unsigned column, const char *fmt, va_list ap)
 {
 	struct cp_finding *f;

@@ -106,8 +106,9 @@ enum cp_err cp_time_parse(const char *s, size_t len, struct cp_time *out, const 
 	for (unsigned k = nd; k < 9; k++)
 		nsec *= 10;
 	out->sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se);
-	/* a leap second is ordered after 23:59:59.999999999 of its day by saturating */
-	out->nsec = se == 60 ? 999999999u : nsec;
+	/* a leap second 23:59:60.f is second :59 with nsec 1e9 + f: it orders after
+	 * :59.999999999 and before the next day, and formats back exactly */
+	out->nsec = se == 60 ? 1000000000u + nsec : nsec;
 	out->frac_digits = (uint8_t)nd;
 	return CP_OK;
 bad:
@@ -124,13 +125,19 @@ void cp_time_format_digits(const struct cp_time *t, unsigned nd, char out[CP_TIM
 	int n;
 
 	civil_from_days(days, &y, &m, &d);
+	bool leap = t->nsec >= 1000000000u;
+	uint32_t nsec = leap ? t->nsec - 1000000000u : t->nsec;
+
+	if (nsec > 999999999u)
+		nsec = 999999999u;
 	n = snprintf(out, CP_TIME_TEXT_MAX, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u", y, m, d,
-		     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+		     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+		     (unsigned)(rem % 60) + (leap ? 1 : 0));
 	if (nd > 9)
 		nd = 9;
 	if (nd && n > 0 && n < CP_TIME_TEXT_MAX - 12) {
 		char frac[10];
-		snprintf(frac, sizeof(frac), "%09u", t->nsec);
+		snprintf(frac, sizeof(frac), "%09u", nsec);
 		out[n++] = '.';
 		memcpy(out + n, frac, nd);
 		n += (int)nd;

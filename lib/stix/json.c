@@ -44,6 +44,7 @@ enum cp_err cp_stix_json_parse(const char *text, size_t len, json_t **out, struc
 {
 	json_error_t jerr;
 	json_t *j;
+	unsigned long failures;
 
 	cp_json_use_cp_alloc();
 	if (len > CP_LIMIT_DOC_BYTES) {
@@ -51,9 +52,12 @@ enum cp_err cp_stix_json_parse(const char *text, size_t len, json_t **out, struc
 			    "document is %zu bytes; the limit is %u", len, CP_LIMIT_DOC_BYTES);
 		return CP_ETOOBIG;
 	}
+	failures = cp_alloc_thread_failures();
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		if (json_error_code(&jerr) == json_error_out_of_memory) {
+		/* jansson often reports a failed allocation as a syntax error */
+		if (json_error_code(&jerr) == json_error_out_of_memory ||
+		    cp_alloc_thread_failures() != failures) {
 			cp_diag_add(diag, CP_SEV_ERROR, "out-of-memory", "", "out of memory");
 			return CP_ENOMEM;
 		}

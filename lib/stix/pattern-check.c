@@ -201,8 +201,17 @@ static void on_comparison(const struct cp_pattern_comparison *c, void *ctx)
 		memcpy(pbuf, c->key[0], c->key_len[0]);
 		pbuf[c->key_len[0]] = '\0';
 		prop = pbuf;
-		for (const struct cp__stix_prop *p = t->props; p && p->name && !known; p++)
+		for (const struct cp__stix_prop *p = t->props; p && p->name && !known; p++) {
 			known = strcmp(p->name, prop) == 0;
+			/* spec 9.6: a type mismatch is false for every operator but != */
+			if (known && c->path_count == 1 && c->string && strcmp(c->op, "!=") != 0 &&
+			    (p->kind == PK_INTEGER || p->kind == PK_FLOAT || p->kind == PK_BOOL))
+				warn_at(w, c->offset, "pattern-value",
+					"%s:%s is a %s property; comparing it with a string "
+					"constant is a type mismatch that is always false",
+					c->object_type, prop,
+					p->kind == PK_BOOL ? "boolean" : "numeric");
+		}
 		known = known || cp__stix_in_list(prop, sco_common_props) ||
 			strncmp(prop, "x_", 2) == 0;
 		if (!known)

@@ -728,7 +728,7 @@ static void pebinary_ext_check(struct cp__stix_vctx *v, const json_t *ext)
 	struct cp_time t;
 
 	require_any(v, ext, pebinary_ext_props, "pe_type", "windows-pebinary-ext");
-	if (cp__stix_get_time(ext, "time_date_stamp", &t) && t.nsec != 0)
+	if (cp__stix_get_time(ext, "time_date_stamp", &t) && t.nsec % 1000000000u != 0)
 		cp__stix_err_at(v, "time_date_stamp", "timestamp-precision",
 				"'time_date_stamp' must be precise to the second (no fraction "
 				"of a second)");

@@ -9,6 +9,9 @@
 /* ------------------------------------------------------------- findings */
 
 static void vfind(struct cp__stix_vctx *v, enum cp_severity sev, const char *prop,
+		  const char *code, const char *fmt, va_list ap) CP_PRINTF(5, 0);
+
+static void vfind(struct cp__stix_vctx *v, enum cp_severity sev, const char *prop,
 		  const char *code, const char *fmt, va_list ap)
 {
 	size_t mark = v->ptr.len;
@@ -887,9 +890,12 @@ static void validate_object(struct cp__stix_vctx *v, const json_t *obj)
 	if (t && t->kind == CP_STIX_SCO && !(v->flags & CP_STIX_NO_SCO_ID)) {
 		char want[CP_STIX_ID_MAX];
 		const json_t *id = json_object_get(obj, "id");
-		if (json_is_string(id) && cp_stix_id_is_valid(json_string_value(id), NULL) &&
-		    cp_stix_sco_id(obj, want) == CP_OK &&
-		    strcmp(want, json_string_value(id)) != 0)
+		enum cp_err idr = json_is_string(id) && cp_stix_id_is_valid(json_string_value(id), NULL)
+					  ? cp_stix_sco_id(obj, want)
+					  : CP_ENOTFOUND;
+		if (idr == CP_ENOMEM && v->diag)
+			v->diag->err = CP_ENOMEM; /* the check could not run: say so */
+		if (idr == CP_OK && strcmp(want, json_string_value(id)) != 0)
 			cp__stix_warn_at(v, "id", "sco-id",
 					 "'%s' is not the deterministic id of this %s; expected "
 					 "'%s' (UUIDv5 over its id-contributing properties)",

@@ -109,6 +109,9 @@ static void value_formats(void **state)
 		"[file:hashes.MD5 = 'abc']",
 		"[file:hashes.'SHA-256' = 'zz']",
 		"[domain-name:value IN ('ok.example', 'not ok')]",
+		/* from the specification's own examples: an integer compared with a string */
+		"[file:size = '371712']",
+		"[network-traffic:dst_port = '8443']",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

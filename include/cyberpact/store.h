@@ -1,0 +1,165 @@
+/*
+ * cyberpact/store.h - the durable object store: STIX object versions per collection,
+ * collections, API roots and TAXII status resources.
+ *
+ * One interface, several backends (SQLite today; PostgreSQL later) behind a const ops
+ * table; nothing above this header sees SQL.
+ *
+ * Durability: cp_store_add() returns only after its transaction is committed and
+ * synced to disk, so a caller may report "success" for every object it added.
+ *
+ * date_added: every stored version gets a server-assigned date_added, unique and
+ * strictly increasing within its collection (microseconds), assigned inside the write
+ * transaction. A reader paging by date_added (added_after / next) can therefore never
+ * skip or repeat an object, even while writers are active.
+ *
+ * Thread-safety: a struct cp_store is used by one thread at a time. Open one per
+ * thread (they share the database file; SQLite serialises writers).
+ */
+#ifndef CYBERPACT_STORE_H
+#define CYBERPACT_STORE_H
+
+#include "cyberpact/base.h"
+#include "cyberpact/stix.h"
+
+struct cp_store;
+
+/*
+ * Open (creating if needed) the SQLite store at path. The database runs in WAL mode
+ * with synchronous=FULL. Errors: CP_EBACKEND (with a finding in diag, if given, naming
+ * the file and SQLite's message), CP_ENOMEM.
+ */
+CP_MUST_CHECK enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out,
+					       struct cp_diag *diag);
+/* Close the store (NULL is fine). */
+void cp_store_close(struct cp_store *s);
+/* The last backend error message of s ("" if none); valid until the next call. */
+const char *cp_store_errmsg(const struct cp_store *s);
+
+/* ------------------------------------------------------------ collections */
+
+struct cp_store_collection {
+	char *id;          /* UUID (TAXII collection id) */
+	char *api_root;    /* API root name, e.g. "api1" */
+	char *title;
+	char *description; /* may be NULL */
+	char *alias;       /* may be NULL; unique within the API root */
+};
+
+void cp_store_collection_release(struct cp_store_collection *c);
+
+/* Create c, or update its title/description/alias if the id exists. */
+CP_MUST_CHECK enum cp_err cp_store_collection_put(struct cp_store *s,
+						  const struct cp_store_collection *c);
+/*
+ * The collections of api_root, ordered by id. *out is an array of *count entries the
+ * caller frees with cp_store_collection_list_free().
+ */
+CP_MUST_CHECK enum cp_err cp_store_collection_list(struct cp_store *s, const char *api_root,
+						   struct cp_store_collection **out, size_t *count);
+void cp_store_collection_list_free(struct cp_store_collection *list, size_t count);
+/* One collection by id or alias within api_root; CP_ENOTFOUND if none. */
+CP_MUST_CHECK enum cp_err cp_store_collection_get(struct cp_store *s, const char *api_root,
+						  const char *id_or_alias,
+						  struct cp_store_collection *out);
+
+/* ---------------------------------------------------------------- objects */
+
+enum cp_store_add_outcome {
+	CP_STORE_ADDED = 0,  /* a new version was stored */
+	CP_STORE_EXISTING,   /* this exact version was already there: also a success */
+	CP_STORE_CONFLICT,   /* same (id, version) already stored with different content */
+};
+
+struct cp_store_add_result {
+	enum cp_store_add_outcome outcome;
+	struct cp_time date_added; /* of the stored version (the existing one for EXISTING) */
+};
+
+/*
+ * Add versions of objects to a collection in ONE transaction: either all are stored
+ * (results[i] says how each went) or none is (an error is returned and nothing
+ * changed). Returns after the commit is durable. The collection must exist
+ * (CP_ENOTFOUND). results has count entries.
+ */
+CP_MUST_CHECK enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
+				       struct cp_stix_object *const *objs, size_t count,
+				       struct cp_store_add_result *results);
+
+/* Which versions a query selects (TAXII match[version]); a bitmask, default LAST. */
+enum {
+	CP_STORE_VERSION_LAST = 1u << 0,
+	CP_STORE_VERSION_FIRST = 1u << 1,
+	CP_STORE_VERSION_ALL = 1u << 2,
+};
+
+/* A query over one collection. Zeroed fields mean "no filter". */
+struct cp_store_filter {
+	const char *collection_id;
+	bool has_added_after;
+	struct cp_time added_after; /* exclusive */
+	const char *const *ids;     /* match[id], id_count entries */
+	size_t id_count;
+	const char *const *types;   /* match[type] */
+	size_t type_count;
+	unsigned versions;          /* CP_STORE_VERSION_* bits; 0 and no times = LAST */
+	const struct cp_time *version_times; /* match[version]=<timestamp>,... */
+	size_t version_time_count;
+	const char *const *spec_versions; /* match[spec_version] */
+	size_t spec_version_count;
+	size_t limit;               /* rows per page; 0 = CP_STORE_MAX_PAGE */
+	const char *next;           /* token of the previous page, or NULL */
+};
+
+/* The most rows one page returns, whatever limit asks for. */
+#define CP_STORE_MAX_PAGE 10000
+
+/* One stored version, borrowed for the duration of the callback. */
+struct cp_store_row {
+	const char *id;
+	const char *type;
+	const char *spec_version;
+	const char *version; /* modified, else created, else date_added, as STIX text */
+	struct cp_time date_added;
+	bool is_revoked;
+	const char *json; /* the object as received (compact JSON) */
+	size_t json_len;
+};
+
+typedef enum cp_err (*cp_store_row_fn)(const struct cp_store_row *row, void *ctx);
+
+#define CP_STORE_NEXT_MAX 64
+
+struct cp_store_page {
+	size_t count;               /* rows delivered */
+	bool more;                  /* another page exists */
+	char next[CP_STORE_NEXT_MAX]; /* token for it (when more) */
+	struct cp_time first_added, last_added; /* of the rows delivered (count > 0) */
+};
+
+/*
+ * Deliver the rows that match f in date_added order, at most f->limit of them, to fn
+ * (which may stop the query by returning an error, passed back). Fills *page.
+ * A bad next token is CP_EINVAL.
+ */
+CP_MUST_CHECK enum cp_err cp_store_query(struct cp_store *s, const struct cp_store_filter *f,
+					 cp_store_row_fn fn, void *ctx,
+					 struct cp_store_page *page);
+
+/*
+ * Delete the versions of object id that f selects (f->collection_id, versions,
+ * version times, spec versions; other fields ignored). *deleted says how many.
+ */
+CP_MUST_CHECK enum cp_err cp_store_delete(struct cp_store *s, const struct cp_store_filter *f,
+					  const char *id, size_t *deleted);
+
+/* ------------------------------------------------------- status resources */
+
+/* Store (insert or replace) a TAXII status resource, as JSON text, under its id. */
+CP_MUST_CHECK enum cp_err cp_store_status_put(struct cp_store *s, const char *api_root,
+					      const char *id, const char *json);
+/* Fetch one (caller frees *json with cp_free); CP_ENOTFOUND if none. */
+CP_MUST_CHECK enum cp_err cp_store_status_get(struct cp_store *s, const char *api_root,
+					      const char *id, char **json);
+
+#endif /* CYBERPACT_STORE_H */

@@ -1,0 +1,92 @@
+/*
+ * cyberpact/taxii.h - the TAXII 2.1 server core, independent of the HTTP library:
+ * a request (method, path, query, a few headers, body, the authenticated account)
+ * goes in, a response (status, headers, body) comes out. src/ glues it to
+ * libmicrohttpd with TLS and authentication.
+ *
+ * Every endpoint of TAXII 2.1: discovery, API root, status, collections, collection,
+ * objects (GET, POST), object (GET, DELETE), versions, manifest; the filters
+ * added_after, limit, next, match[id|type|version|spec_version]; errors as TAXII
+ * error resources with the right HTTP status.
+ *
+ * Thread-safety: one struct cp_taxii_server is shared by all threads; each call to
+ * cp_taxii_handle() gets the calling thread's own store connection.
+ */
+#ifndef CYBERPACT_TAXII_H
+#define CYBERPACT_TAXII_H
+
+#include "cyberpact/base.h"
+#include "cyberpact/config.h"
+#include "cyberpact/store.h"
+
+#define CP_TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define CP_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+
+struct cp_taxii_server;
+
+/* One query parameter, already percent-decoded. */
+struct cp_taxii_param {
+	const char *key;
+	const char *value;
+};
+
+struct cp_taxii_request {
+	const char *method; /* "GET", "POST", "DELETE", ... */
+	const char *path;   /* decoded path, e.g. "/api1/collections/<id>/objects/" */
+	const struct cp_taxii_param *params;
+	size_t param_count;
+	const char *accept;       /* Accept header or NULL */
+	const char *content_type; /* Content-Type header or NULL */
+	const char *body;         /* request body (POST) */
+	size_t body_len;
+	/* the authenticated account; NULL means the request is anonymous (answered 401) */
+	const struct cp_config_account *account;
+	const char *request_id; /* for log lines */
+};
+
+struct cp_taxii_response {
+	unsigned status;
+	const char *content_type; /* static string */
+	char *body;               /* owned (cp_free) */
+	size_t body_len;
+	/* X-TAXII-Date-Added-First / -Last, "" when not applicable */
+	char date_added_first[CP_TIME_TEXT_MAX];
+	char date_added_last[CP_TIME_TEXT_MAX];
+	const char *location; /* for 301 redirects, static or owned by the server */
+	bool www_authenticate; /* add a Basic challenge (401) */
+};
+
+void cp_taxii_response_release(struct cp_taxii_response *r);
+
+/*
+ * Egress hook: the ONE place the sharing policy (partners, TLP, agreements) plugs in.
+ * Called for every object version before it leaves in a response; return false to
+ * withhold it. NULL hook = everything the account may read leaves.
+ */
+typedef bool (*cp_taxii_egress_fn)(void *ctx, const struct cp_config_account *account,
+				   const char *collection_id, const struct cp_store_row *row);
+
+/*
+ * Open a server over the configuration (borrowed; must outlive the server): opens the
+ * store at store_path to create the API roots and collections the configuration
+ * names. Store connections for request threads are opened on demand.
+ */
+CP_MUST_CHECK enum cp_err cp_taxii_server_new(const struct cp_config *cfg,
+					      const char *store_path,
+					      struct cp_taxii_server **out, struct cp_diag *diag);
+void cp_taxii_server_free(struct cp_taxii_server *srv);
+void cp_taxii_server_set_egress(struct cp_taxii_server *srv, cp_taxii_egress_fn fn, void *ctx);
+
+/* Handle one request; always fills resp (errors become TAXII error resources). */
+void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request *req,
+		     struct cp_taxii_response *resp);
+
+/* Build a TAXII error resource response (used by the HTTP glue for 401/413/...). */
+void cp_taxii_error(struct cp_taxii_response *resp, unsigned status, const char *title,
+		    const char *description);
+
+/* Does the account may read/write the collection (by id or alias)? */
+bool cp_taxii_account_can(const struct cp_config_account *a, const char *collection_id,
+			  const char *alias, bool write);
+
+#endif /* CYBERPACT_TAXII_H */

@@ -1,0 +1,55 @@
+/*
+ * lib/store/internal.h - the backend interface behind cyberpact/store.h. Each
+ * backend (sqlite/, later pg/) provides one const ops table; store.c dispatches.
+ */
+#ifndef CYBERPACT_STORE_INTERNAL_H
+#define CYBERPACT_STORE_INTERNAL_H
+
+#include "cyberpact/store.h"
+#include "common.h"
+
+struct cp__store_ops {
+	const char *name;
+	void (*close)(struct cp_store *s);
+	enum cp_err (*collection_put)(struct cp_store *s, const struct cp_store_collection *c);
+	enum cp_err (*collection_list)(struct cp_store *s, const char *api_root,
+				       struct cp_store_collection **out, size_t *count);
+	enum cp_err (*collection_get)(struct cp_store *s, const char *api_root,
+				      const char *id_or_alias, struct cp_store_collection *out);
+	enum cp_err (*add)(struct cp_store *s, const char *collection_id,
+			   struct cp_stix_object *const *objs, size_t count,
+			   struct cp_store_add_result *results);
+	enum cp_err (*query)(struct cp_store *s, const struct cp_store_filter *f,
+			     int64_t after_us, bool has_after, size_t limit, cp_store_row_fn fn,
+			     void *ctx, struct cp_store_page *page);
+	enum cp_err (*del)(struct cp_store *s, const struct cp_store_filter *f, const char *id,
+			   size_t *deleted);
+	enum cp_err (*status_put)(struct cp_store *s, const char *api_root, const char *id,
+				  const char *json);
+	enum cp_err (*status_get)(struct cp_store *s, const char *api_root, const char *id,
+				  char **json);
+};
+
+/* Every backend's struct starts with this. */
+struct cp_store {
+	const struct cp__store_ops *ops;
+	char errmsg[256];
+};
+
+void cp__store_set_error(struct cp_store *s, const char *fmt, ...) CP_PRINTF(2, 3);
+
+/* date_added <-> microseconds since the epoch */
+int64_t cp__store_time_to_us(const struct cp_time *t);
+struct cp_time cp__store_us_to_time(int64_t us);
+
+/*
+ * The sortable key of a version: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (always 9 digits),
+ * so that text order is time order and equal instants have equal keys.
+ */
+#define CP__STORE_VKEY_LEN CP_TIME_TEXT_MAX
+void cp__store_version_key(const struct cp_time *t, char out[CP__STORE_VKEY_LEN]);
+
+/* Upper bound on entries of one IN list of a query (ids, types, versions, ...). */
+#define CP__STORE_MAX_IN 1000
+
+#endif

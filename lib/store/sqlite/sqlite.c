@@ -1,0 +1,692 @@
+/*
+ * The SQLite backend of the store. WAL mode with synchronous=FULL: a commit is on disk
+ * when sqlite3_step(COMMIT) returns, which is what cp_store_add() promises.
+ *
+ * Every version row carries is_first/is_last flags, maintained inside the write
+ * transactions, so match[version]=first|last is an indexed column test instead of a
+ * per-row subquery.
+ */
+#include <sqlite3.h>
+#include <time.h>
+
+#include "../internal.h"
+
+struct sqlite_store {
+	struct cp_store base;
+	sqlite3 *db;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS collections("
+	"  id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT NOT NULL,"
+	"  description TEXT, alias TEXT, UNIQUE(api_root, alias));"
+	"CREATE TABLE IF NOT EXISTS objects("
+	"  seq INTEGER PRIMARY KEY,"
+	"  collection TEXT NOT NULL REFERENCES collections(id),"
+	"  id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
+	"  version_key TEXT NOT NULL, version TEXT NOT NULL,"
+	"  date_added INTEGER NOT NULL, revoked INTEGER NOT NULL,"
+	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
+	"  json TEXT NOT NULL,"
+	"  UNIQUE(collection, date_added), UNIQUE(collection, id, version_key));"
+	"CREATE INDEX IF NOT EXISTS objects_last ON objects(collection, is_last, date_added);"
+	"CREATE INDEX IF NOT EXISTS objects_type ON objects(collection, type, date_added);"
+	"CREATE TABLE IF NOT EXISTS statuses("
+	"  api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL,"
+	"  PRIMARY KEY(api_root, id));"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');";
+
+static struct sqlite_store *S(struct cp_store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static enum cp_err fail(struct sqlite_store *st, const char *what)
+{
+	int code = sqlite3_extended_errcode(st->db);
+
+	cp__store_set_error(&st->base, "sqlite: %s: %s", what, sqlite3_errmsg(st->db));
+	if (code == SQLITE_NOMEM)
+		return CP_ENOMEM;
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return CP_ETIMEOUT;
+	return CP_EBACKEND;
+}
+
+static enum cp_err exec(struct sqlite_store *st, const char *sql)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail(st, sql);
+	return CP_OK;
+}
+
+static enum cp_err prepare(struct sqlite_store *st, const char *sql, sqlite3_stmt **out)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return fail(st, "prepare");
+	return CP_OK;
+}
+
+static char *col_dup(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	return t ? cp_strdup((const char *)t) : NULL;
+}
+
+static void sq_close(struct cp_store *s)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_close(st->db);
+	cp_free(st);
+}
+
+/* ------------------------------------------------------------ collections */
+
+static enum cp_err sq_collection_put(struct cp_store *s, const struct cp_store_collection *c)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+
+	err = prepare(st,
+		      "INSERT INTO collections(id, api_root, title, description, alias) "
+		      "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+		      "title = excluded.title, description = excluded.description, "
+		      "alias = excluded.alias",
+		      &q);
+	if (err)
+		return err;
+	sqlite3_bind_text(q, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->api_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, c->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, c->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, c->alias, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE
+			      ? CP_ECONFLICT
+			      : fail(st, "store collection");
+	sqlite3_finalize(q);
+	return err;
+}
+
+static enum cp_err read_collection(sqlite3_stmt *q, struct cp_store_collection *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = col_dup(q, 0);
+	c->api_root = col_dup(q, 1);
+	c->title = col_dup(q, 2);
+	c->description = col_dup(q, 3);
+	c->alias = col_dup(q, 4);
+	if (!c->id || !c->api_root || !c->title ||
+	    (sqlite3_column_type(q, 3) != SQLITE_NULL && !c->description) ||
+	    (sqlite3_column_type(q, 4) != SQLITE_NULL && !c->alias)) {
+		cp_store_collection_release(c);
+		return CP_ENOMEM;
+	}
+	return CP_OK;
+}
+
+static enum cp_err sq_collection_list(struct cp_store *s, const char *api_root,
+				      struct cp_store_collection **out, size_t *count)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	struct cp_store_collection *list = NULL;
+	size_t n = 0, cap = 0;
+	enum cp_err err;
+	int rc;
+
+	err = prepare(st,
+		      "SELECT id, api_root, title, description, alias FROM collections "
+		      "WHERE api_root = ?1 ORDER BY id",
+		      &q);
+	if (err)
+		return err;
+	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct cp_store_collection *p = cp_realloc(list, ncap * sizeof(*p));
+			if (!p) {
+				err = CP_ENOMEM;
+				goto out;
+			}
+			list = p;
+			cap = ncap;
+		}
+		err = read_collection(q, &list[n]);
+		if (err)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = fail(st, "list collections");
+		goto out;
+	}
+	*out = list;
+	*count = n;
+	list = NULL;
+out:
+	sqlite3_finalize(q);
+	if (list)
+		cp_store_collection_list_free(list, n);
+	return err;
+}
+
+static enum cp_err sq_collection_get(struct cp_store *s, const char *api_root,
+				     const char *id_or_alias, struct cp_store_collection *out)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	int rc;
+
+	err = prepare(st,
+		      "SELECT id, api_root, title, description, alias FROM collections "
+		      "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC "
+		      "LIMIT 1",
+		      &q);
+	if (err)
+		return err;
+	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id_or_alias, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		err = read_collection(q, out);
+	else if (rc == SQLITE_DONE)
+		err = CP_ENOTFOUND;
+	else
+		err = fail(st, "get collection");
+	sqlite3_finalize(q);
+	return err;
+}
+
+/* ---------------------------------------------------------------- objects */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct add_ctx {
+	sqlite3_stmt *find, *same, *bounds, *insert, *clear_last, *clear_first, *last_added;
+};
+
+static void add_ctx_release(struct add_ctx *a)
+{
+	sqlite3_finalize(a->find);
+	sqlite3_finalize(a->same);
+	sqlite3_finalize(a->bounds);
+	sqlite3_finalize(a->insert);
+	sqlite3_finalize(a->clear_last);
+	sqlite3_finalize(a->clear_first);
+	sqlite3_finalize(a->last_added);
+}
+
+static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
+{
+	enum cp_err err;
+
+	if ((err = prepare(st,
+			   "SELECT json, date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+			   "AND version_key = ?3",
+			   &a->find)) ||
+	    (err = prepare(st,
+			   "SELECT date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+			   "AND json = ?3 LIMIT 1",
+			   &a->same)) ||
+	    (err = prepare(st,
+			   "SELECT MIN(version_key), MAX(version_key) FROM objects "
+			   "WHERE collection = ?1 AND id = ?2",
+			   &a->bounds)) ||
+	    (err = prepare(st,
+			   "INSERT INTO objects(collection, id, type, spec_version, version_key, "
+			   "version, date_added, revoked, is_first, is_last, json) "
+			   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			   &a->insert)) ||
+	    (err = prepare(st,
+			   "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND id = ?2 "
+			   "AND is_last = 1",
+			   &a->clear_last)) ||
+	    (err = prepare(st,
+			   "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND id = ?2 "
+			   "AND is_first = 1",
+			   &a->clear_first)) ||
+	    (err = prepare(st, "SELECT MAX(date_added) FROM objects WHERE collection = ?1",
+			   &a->last_added)))
+		return err;
+	return CP_OK;
+}
+
+static enum cp_err step_done(struct sqlite_store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? CP_OK : fail(st, what);
+}
+
+static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const char *coll,
+			   struct cp_stix_object *o, int64_t *next_added,
+			   struct cp_store_add_result *res)
+{
+	const char *id = cp_stix_object_id(o);
+	struct cp_time t;
+	char vkey[CP__STORE_VKEY_LEN], vtext[CP_TIME_TEXT_MAX];
+	char *json = NULL;
+	bool first, last;
+	int rc;
+	enum cp_err err = CP_OK;
+
+	json = json_dumps(cp_stix_object_json(o), JSON_COMPACT | JSON_SORT_KEYS);
+	if (!json)
+		return CP_ENOMEM;
+	if (cp_stix_object_modified(o, &t) || cp_stix_object_created(o, &t)) {
+		cp_time_format(&t, vtext);
+	} else {
+		/* no modified, no created (SCOs): the version is the date_added (TAXII 2.1);
+		 * an identical object already stored is that same version again */
+		sqlite3_bind_text(a->same, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a->same, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a->same, 3, json, -1, SQLITE_STATIC);
+		rc = sqlite3_step(a->same);
+		if (rc == SQLITE_ROW) {
+			res->outcome = CP_STORE_EXISTING;
+			res->date_added = cp__store_us_to_time(sqlite3_column_int64(a->same, 0));
+		}
+		sqlite3_reset(a->same);
+		if (rc == SQLITE_ROW)
+			goto out;
+		if (rc != SQLITE_DONE) {
+			err = fail(st, "look up object");
+			goto out;
+		}
+		t = cp__store_us_to_time(*next_added);
+		cp_time_format(&t, vtext);
+	}
+	cp__store_version_key(&t, vkey);
+
+	sqlite3_bind_text(a->find, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->find, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->find, 3, vkey, -1, SQLITE_STATIC);
+	rc = sqlite3_step(a->find);
+	if (rc == SQLITE_ROW) {
+		const char *old = (const char *)sqlite3_column_text(a->find, 0);
+		res->outcome = old && strcmp(old, json) == 0 ? CP_STORE_EXISTING : CP_STORE_CONFLICT;
+		res->date_added = cp__store_us_to_time(sqlite3_column_int64(a->find, 1));
+		sqlite3_reset(a->find);
+		goto out;
+	}
+	sqlite3_reset(a->find);
+	if (rc != SQLITE_DONE) {
+		err = fail(st, "look up version");
+		goto out;
+	}
+
+	sqlite3_bind_text(a->bounds, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->bounds, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(a->bounds);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(a->bounds);
+		err = fail(st, "version bounds");
+		goto out;
+	}
+	first = sqlite3_column_type(a->bounds, 0) == SQLITE_NULL ||
+		strcmp((const char *)sqlite3_column_text(a->bounds, 0), vkey) > 0;
+	last = sqlite3_column_type(a->bounds, 1) == SQLITE_NULL ||
+	       strcmp((const char *)sqlite3_column_text(a->bounds, 1), vkey) < 0;
+	sqlite3_reset(a->bounds);
+
+	if (last) {
+		sqlite3_bind_text(a->clear_last, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a->clear_last, 2, id, -1, SQLITE_STATIC);
+		if ((err = step_done(st, a->clear_last, "update last version")))
+			goto out;
+	}
+	if (first) {
+		sqlite3_bind_text(a->clear_first, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a->clear_first, 2, id, -1, SQLITE_STATIC);
+		if ((err = step_done(st, a->clear_first, "update first version")))
+			goto out;
+	}
+	sqlite3_bind_text(a->insert, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 3, cp_stix_object_type(o), -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 4, cp_stix_object_spec_version(o), -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 5, vkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 6, vtext, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->insert, 7, *next_added);
+	sqlite3_bind_int(a->insert, 8, cp_stix_object_is_revoked(o));
+	sqlite3_bind_int(a->insert, 9, first);
+	sqlite3_bind_int(a->insert, 10, last);
+	sqlite3_bind_text(a->insert, 11, json, -1, SQLITE_STATIC);
+	if ((err = step_done(st, a->insert, "insert object")))
+		goto out;
+	res->outcome = CP_STORE_ADDED;
+	res->date_added = cp__store_us_to_time(*next_added);
+	(*next_added)++;
+out:
+	cp_free(json);
+	return err;
+}
+
+static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_object *const *objs,
+			  size_t count, struct cp_store_add_result *results)
+{
+	struct sqlite_store *st = S(s);
+	struct add_ctx a;
+	sqlite3_stmt *exists = NULL;
+	int64_t next_added;
+	enum cp_err err;
+	bool in_tx = false;
+
+	memset(&a, 0, sizeof(a));
+	/* IMMEDIATE takes the write lock now, so date_added is assigned in commit order */
+	if ((err = exec(st, "BEGIN IMMEDIATE")))
+		return err;
+	in_tx = true;
+	if ((err = prepare(st, "SELECT 1 FROM collections WHERE id = ?1", &exists)))
+		goto out;
+	sqlite3_bind_text(exists, 1, coll, -1, SQLITE_STATIC);
+	if (sqlite3_step(exists) != SQLITE_ROW) {
+		err = CP_ENOTFOUND;
+		goto out;
+	}
+	if ((err = add_prepare(st, &a)))
+		goto out;
+	sqlite3_bind_text(a.last_added, 1, coll, -1, SQLITE_STATIC);
+	if (sqlite3_step(a.last_added) != SQLITE_ROW) {
+		err = fail(st, "last date_added");
+		goto out;
+	}
+	next_added = now_us();
+	if (sqlite3_column_type(a.last_added, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(a.last_added, 0) >= next_added)
+		next_added = sqlite3_column_int64(a.last_added, 0) + 1;
+	for (size_t i = 0; i < count; i++)
+		if ((err = add_one(st, &a, coll, objs[i], &next_added, &results[i])))
+			goto out;
+	err = exec(st, "COMMIT");
+	if (!err)
+		in_tx = false;
+out:
+	sqlite3_finalize(exists);
+	add_ctx_release(&a);
+	if (in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+/* Append " AND col IN (?,?,...)" and remember the values to bind. */
+static void in_list(struct cp_buf *sql, const char *col, size_t n)
+{
+	cp_buf_printf(sql, " AND %s IN (", col);
+	for (size_t i = 0; i < n; i++)
+		cp_buf_puts(sql, i ? ",?" : "?");
+	cp_buf_putc(sql, ')');
+}
+
+/* The version condition of a filter, or nothing for ALL. */
+static void version_cond(struct cp_buf *sql, const struct cp_store_filter *f)
+{
+	unsigned v = f->versions;
+	bool any = false;
+
+	if (v & CP_STORE_VERSION_ALL)
+		return;
+	if (!v && !f->version_time_count)
+		v = CP_STORE_VERSION_LAST;
+	cp_buf_puts(sql, " AND (");
+	if (v & CP_STORE_VERSION_LAST) {
+		cp_buf_puts(sql, "is_last = 1");
+		any = true;
+	}
+	if (v & CP_STORE_VERSION_FIRST) {
+		cp_buf_puts(sql, any ? " OR is_first = 1" : "is_first = 1");
+		any = true;
+	}
+	if (f->version_time_count) {
+		cp_buf_puts(sql, any ? " OR version_key IN (" : "version_key IN (");
+		for (size_t i = 0; i < f->version_time_count; i++)
+			cp_buf_puts(sql, i ? ",?" : "?");
+		cp_buf_putc(sql, ')');
+	}
+	cp_buf_putc(sql, ')');
+}
+
+static int bind_version_times(sqlite3_stmt *q, int idx, const struct cp_store_filter *f)
+{
+	if (f->versions & CP_STORE_VERSION_ALL)
+		return idx;
+	for (size_t i = 0; i < f->version_time_count; i++) {
+		char vkey[CP__STORE_VKEY_LEN];
+		cp__store_version_key(&f->version_times[i], vkey);
+		sqlite3_bind_text(q, idx++, vkey, -1, SQLITE_TRANSIENT);
+	}
+	return idx;
+}
+
+static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f, int64_t after,
+			    bool has_after, size_t limit, cp_store_row_fn fn, void *ctx,
+			    struct cp_store_page *page)
+{
+	struct sqlite_store *st = S(s);
+	struct cp_buf sql = CP_BUF_INIT(1 << 20);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	int idx = 1, rc;
+	size_t n = 0;
+
+	cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, json "
+			  "FROM objects WHERE collection = ?");
+	if (has_after)
+		cp_buf_puts(&sql, " AND date_added > ?");
+	if (f->id_count)
+		in_list(&sql, "id", f->id_count);
+	if (f->type_count)
+		in_list(&sql, "type", f->type_count);
+	if (f->spec_version_count)
+		in_list(&sql, "spec_version", f->spec_version_count);
+	version_cond(&sql, f);
+	cp_buf_puts(&sql, " ORDER BY date_added LIMIT ?");
+	if ((err = cp_buf_finish(&sql)))
+		goto out;
+	if ((err = prepare(st, sql.ptr, &q)))
+		goto out;
+	sqlite3_bind_text(q, idx++, f->collection_id, -1, SQLITE_STATIC);
+	if (has_after)
+		sqlite3_bind_int64(q, idx++, after);
+	for (size_t i = 0; i < f->id_count; i++)
+		sqlite3_bind_text(q, idx++, f->ids[i], -1, SQLITE_STATIC);
+	for (size_t i = 0; i < f->type_count; i++)
+		sqlite3_bind_text(q, idx++, f->types[i], -1, SQLITE_STATIC);
+	for (size_t i = 0; i < f->spec_version_count; i++)
+		sqlite3_bind_text(q, idx++, f->spec_versions[i], -1, SQLITE_STATIC);
+	idx = bind_version_times(q, idx, f);
+	/* one row more than asked says whether there is another page */
+	sqlite3_bind_int64(q, idx++, (sqlite3_int64)limit + 1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct cp_store_row row;
+		if (n == limit) {
+			page->more = true;
+			break;
+		}
+		row.id = (const char *)sqlite3_column_text(q, 0);
+		row.type = (const char *)sqlite3_column_text(q, 1);
+		row.spec_version = (const char *)sqlite3_column_text(q, 2);
+		row.version = (const char *)sqlite3_column_text(q, 3);
+		row.date_added = cp__store_us_to_time(sqlite3_column_int64(q, 4));
+		row.is_revoked = sqlite3_column_int(q, 5) != 0;
+		row.json = (const char *)sqlite3_column_text(q, 6);
+		row.json_len = (size_t)sqlite3_column_bytes(q, 6);
+		if (!row.id || !row.type || !row.spec_version || !row.version || !row.json) {
+			err = CP_ENOMEM;
+			goto out;
+		}
+		if (n == 0)
+			page->first_added = row.date_added;
+		page->last_added = row.date_added;
+		n++;
+		if ((err = fn(&row, ctx)))
+			goto out;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = fail(st, "query objects");
+	page->count = n;
+out:
+	sqlite3_finalize(q);
+	cp_buf_release(&sql);
+	return err;
+}
+
+static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, const char *id,
+			  size_t *deleted)
+{
+	struct sqlite_store *st = S(s);
+	struct cp_buf sql = CP_BUF_INIT(1 << 20);
+	sqlite3_stmt *q = NULL, *fix = NULL;
+	enum cp_err err;
+	bool in_tx = false;
+	int idx = 1;
+
+	cp_buf_puts(&sql, "DELETE FROM objects WHERE collection = ? AND id = ?");
+	if (f->spec_version_count)
+		in_list(&sql, "spec_version", f->spec_version_count);
+	version_cond(&sql, f);
+	if ((err = cp_buf_finish(&sql)))
+		goto out;
+	if ((err = exec(st, "BEGIN IMMEDIATE")))
+		goto out;
+	in_tx = true;
+	if ((err = prepare(st, sql.ptr, &q)))
+		goto out;
+	sqlite3_bind_text(q, idx++, f->collection_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, idx++, id, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < f->spec_version_count; i++)
+		sqlite3_bind_text(q, idx++, f->spec_versions[i], -1, SQLITE_STATIC);
+	bind_version_times(q, idx, f);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		err = fail(st, "delete versions");
+		goto out;
+	}
+	*deleted = (size_t)sqlite3_changes(st->db);
+	/* the surviving versions get their first/last flags back */
+	if ((err = prepare(st,
+			   "UPDATE objects SET "
+			   "is_first = (version_key = (SELECT MIN(version_key) FROM objects o "
+			   "  WHERE o.collection = ?1 AND o.id = ?2)), "
+			   "is_last = (version_key = (SELECT MAX(version_key) FROM objects o "
+			   "  WHERE o.collection = ?1 AND o.id = ?2)) "
+			   "WHERE collection = ?1 AND id = ?2",
+			   &fix)))
+		goto out;
+	sqlite3_bind_text(fix, 1, f->collection_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(fix) != SQLITE_DONE) {
+		err = fail(st, "update version flags");
+		goto out;
+	}
+	if ((err = exec(st, "COMMIT")))
+		goto out;
+	in_tx = false;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(fix);
+	if (in_tx)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	cp_buf_release(&sql);
+	return err;
+}
+
+/* ----------------------------------------------------------------- status */
+
+static enum cp_err sq_status_put(struct cp_store *s, const char *api_root, const char *id,
+				 const char *json)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+
+	if ((err = prepare(st, "INSERT OR REPLACE INTO statuses(api_root, id, json) VALUES(?1, ?2, ?3)",
+			   &q)))
+		return err;
+	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, json, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = fail(st, "store status");
+	sqlite3_finalize(q);
+	return err;
+}
+
+static enum cp_err sq_status_get(struct cp_store *s, const char *api_root, const char *id,
+				 char **json)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	int rc;
+
+	if ((err = prepare(st, "SELECT json FROM statuses WHERE api_root = ?1 AND id = ?2", &q)))
+		return err;
+	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*json = col_dup(q, 0);
+		if (!*json)
+			err = CP_ENOMEM;
+	} else {
+		err = rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "get status");
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+static const struct cp__store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.collection_put = sq_collection_put,
+	.collection_list = sq_collection_list,
+	.collection_get = sq_collection_get,
+	.add = sq_add,
+	.query = sq_query,
+	.del = sq_del,
+	.status_put = sq_status_put,
+	.status_get = sq_status_get,
+};
+
+enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct cp_diag *diag)
+{
+	struct sqlite_store *st;
+	enum cp_err err;
+
+	st = cp_calloc(1, sizeof(*st));
+	if (!st)
+		return CP_ENOMEM;
+	st->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &st->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL, "cannot open store '%s': %s",
+			    path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		err = st->db ? CP_EBACKEND : CP_ENOMEM;
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if ((err = exec(st, "PRAGMA journal_mode=WAL")) ||
+	    (err = exec(st, "PRAGMA synchronous=FULL")) ||
+	    (err = exec(st, "PRAGMA foreign_keys=ON")) || (err = exec(st, schema))) {
+		cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL, "cannot set up store '%s': %s",
+			    path, st->base.errmsg);
+		goto fail;
+	}
+	*out = &st->base;
+	return CP_OK;
+fail:
+	sqlite3_close(st->db);
+	cp_free(st);
+	return err;
+}

@@ -1,0 +1,1150 @@
+/*
+ * TAXII 2.1 server core: routing, filters, envelopes, POST with status resources.
+ * Responses are built as text straight from stored JSON (no re-parse of objects).
+ */
+#include <pthread.h>
+
+#include "cyberpact/stix.h"
+#include "cyberpact/taxii.h"
+#include "common.h"
+
+struct cp_taxii_server {
+	const struct cp_config *cfg;
+	char *store_path;
+	pthread_mutex_t lock;
+	struct cp_store **idle; /* store connections not in use */
+	size_t idle_count, idle_cap;
+	cp_taxii_egress_fn egress;
+	void *egress_ctx;
+};
+
+/* ------------------------------------------------------------ responses */
+
+void cp_taxii_response_release(struct cp_taxii_response *r)
+{
+	if (!r)
+		return;
+	cp_free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void set_body(struct cp_taxii_response *resp, unsigned status, struct cp_buf *b)
+{
+	char *text;
+
+	if (cp_buf_finish(b)) {
+		cp_buf_release(b);
+		cp_taxii_error(resp, 500, "Internal error", "the response could not be built");
+		return;
+	}
+	text = cp_buf_take(b);
+	if (!text) {
+		cp_taxii_error(resp, 500, "Internal error", "out of memory");
+		return;
+	}
+	cp_free(resp->body);
+	resp->status = status;
+	resp->content_type = CP_TAXII_MEDIA_TYPE;
+	resp->body = text;
+	resp->body_len = strlen(text);
+}
+
+/* Append s as a JSON string (with quotes). */
+static void json_str(struct cp_buf *b, const char *s)
+{
+	cp_buf_putc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			cp_buf_putc(b, '\\');
+			cp_buf_putc(b, (char)c);
+		} else if (c < 0x20) {
+			cp_buf_printf(b, "\\u%04x", c);
+		} else {
+			cp_buf_putc(b, (char)c);
+		}
+	}
+	cp_buf_putc(b, '"');
+}
+
+void cp_taxii_error(struct cp_taxii_response *resp, unsigned status, const char *title,
+		    const char *description)
+{
+	struct cp_buf b = CP_BUF_INIT(64 << 10);
+	char *text;
+
+	cp_buf_puts(&b, "{\"title\":");
+	json_str(&b, title);
+	if (description) {
+		cp_buf_puts(&b, ",\"description\":");
+		json_str(&b, description);
+	}
+	cp_buf_printf(&b, ",\"http_status\":\"%u\"}", status);
+	cp_free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->status = status;
+	resp->content_type = CP_TAXII_MEDIA_TYPE;
+	text = cp_buf_take(&b);
+	if (text) {
+		resp->body = text;
+		resp->body_len = strlen(text);
+	}
+}
+
+static void errorf(struct cp_taxii_response *resp, unsigned status, const char *title,
+		   const char *fmt, ...) CP_PRINTF(4, 5);
+
+static void errorf(struct cp_taxii_response *resp, unsigned status, const char *title,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cp_taxii_error(resp, status, title, msg);
+}
+
+static void store_error(struct cp_taxii_response *resp, enum cp_err err, struct cp_store *s)
+{
+	CP_LOG_ERR("taxii", "store failure: %s: %s", cp_err_name(err), cp_store_errmsg(s));
+	if (err == CP_ETIMEOUT)
+		cp_taxii_error(resp, 503, "Service unavailable", "the store is busy; retry later");
+	else
+		cp_taxii_error(resp, 500, "Internal error", "the store failed; see the server log");
+}
+
+/* -------------------------------------------------------------- stores */
+
+static struct cp_store *acquire(struct cp_taxii_server *srv)
+{
+	struct cp_store *s = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->idle_count)
+		s = srv->idle[--srv->idle_count];
+	pthread_mutex_unlock(&srv->lock);
+	if (!s && cp_store_open_sqlite(srv->store_path, &s, NULL) != CP_OK)
+		return NULL;
+	return s;
+}
+
+static void release(struct cp_taxii_server *srv, struct cp_store *s)
+{
+	bool kept = false;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->idle_count == srv->idle_cap) {
+		size_t cap = srv->idle_cap ? srv->idle_cap * 2 : 8;
+		struct cp_store **p = cp_realloc(srv->idle, cap * sizeof(*p));
+		if (p) {
+			srv->idle = p;
+			srv->idle_cap = cap;
+		}
+	}
+	if (srv->idle_count < srv->idle_cap) {
+		srv->idle[srv->idle_count++] = s;
+		kept = true;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (!kept)
+		cp_store_close(s);
+}
+
+enum cp_err cp_taxii_server_new(const struct cp_config *cfg, const char *store_path,
+				struct cp_taxii_server **out, struct cp_diag *diag)
+{
+	struct cp_taxii_server *srv;
+	struct cp_store *s = NULL;
+	enum cp_err err;
+
+	srv = cp_calloc(1, sizeof(*srv));
+	if (!srv)
+		return CP_ENOMEM;
+	srv->cfg = cfg;
+	srv->store_path = cp_strdup(store_path);
+	if (!srv->store_path) {
+		cp_free(srv);
+		return CP_ENOMEM;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	err = cp_store_open_sqlite(store_path, &s, diag);
+	if (err)
+		goto fail;
+	for (size_t r = 0; r < cfg->api_root_count; r++) {
+		const struct cp_config_api_root *root = &cfg->api_roots[r];
+		for (size_t c = 0; c < root->collection_count; c++) {
+			const struct cp_config_collection *cc = &root->collections[c];
+			struct cp_store_collection sc = {cc->id, root->name, cc->title,
+							 cc->description, cc->alias};
+			err = cp_store_collection_put(s, &sc);
+			if (err) {
+				cp_diag_add(diag, CP_SEV_ERROR, "store", NULL,
+					    "cannot create collection '%s' in API root '%s': %s",
+					    cc->id, root->name,
+					    err == CP_ECONFLICT ? "its alias is taken"
+								: cp_store_errmsg(s));
+				goto fail;
+			}
+		}
+	}
+	release(srv, s);
+	*out = srv;
+	return CP_OK;
+fail:
+	cp_store_close(s);
+	cp_taxii_server_free(srv);
+	return err;
+}
+
+void cp_taxii_server_free(struct cp_taxii_server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t i = 0; i < srv->idle_count; i++)
+		cp_store_close(srv->idle[i]);
+	cp_free(srv->idle);
+	pthread_mutex_destroy(&srv->lock);
+	cp_free(srv->store_path);
+	cp_free(srv);
+}
+
+void cp_taxii_server_set_egress(struct cp_taxii_server *srv, cp_taxii_egress_fn fn, void *ctx)
+{
+	srv->egress = fn;
+	srv->egress_ctx = ctx;
+}
+
+/* --------------------------------------------------------- permissions */
+
+static bool in_names(char **names, size_t n, const char *id, const char *alias)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], "*") == 0 || strcmp(names[i], id) == 0 ||
+		    (alias && strcmp(names[i], alias) == 0))
+			return true;
+	return false;
+}
+
+bool cp_taxii_account_can(const struct cp_config_account *a, const char *collection_id,
+			  const char *alias, bool write)
+{
+	if (!a)
+		return false;
+	return write ? in_names(a->write, a->write_count, collection_id, alias)
+		     : in_names(a->read, a->read_count, collection_id, alias);
+}
+
+/* ------------------------------------------------------------- routing */
+
+enum route {
+	R_NONE,
+	R_DISCOVERY,
+	R_ROOT,
+	R_STATUS,
+	R_COLLECTIONS,
+	R_COLLECTION,
+	R_OBJECTS,
+	R_OBJECT,
+	R_VERSIONS,
+	R_MANIFEST,
+};
+
+#define MAX_SEGS 8
+
+struct path {
+	char *segs[MAX_SEGS];
+	size_t count;
+	bool trailing_slash;
+	char *buf;
+};
+
+static bool split_path(const char *path, struct path *p)
+{
+	char *s, *save = NULL;
+	size_t n = strlen(path);
+
+	memset(p, 0, sizeof(*p));
+	if (n == 0 || path[0] != '/')
+		return false;
+	p->trailing_slash = path[n - 1] == '/';
+	p->buf = cp_strdup(path);
+	if (!p->buf)
+		return false;
+	for (s = strtok_r(p->buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (p->count == MAX_SEGS)
+			return false;
+		p->segs[p->count++] = s;
+	}
+	return true;
+}
+
+static const struct cp_config_api_root *find_root(const struct cp_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->api_root_count; i++)
+		if (strcmp(cfg->api_roots[i].name, name) == 0)
+			return &cfg->api_roots[i];
+	return NULL;
+}
+
+static enum route route_of(const struct path *p)
+{
+	const char *const *s = (const char *const *)p->segs;
+
+	if (p->count == 1 && strcmp(s[0], "taxii2") == 0)
+		return R_DISCOVERY;
+	if (p->count == 1)
+		return R_ROOT;
+	if (p->count == 3 && strcmp(s[1], "status") == 0)
+		return R_STATUS;
+	if (p->count >= 2 && strcmp(s[1], "collections") == 0) {
+		if (p->count == 2)
+			return R_COLLECTIONS;
+		if (p->count == 3)
+			return R_COLLECTION;
+		if (p->count == 4 && strcmp(s[3], "objects") == 0)
+			return R_OBJECTS;
+		if (p->count == 4 && strcmp(s[3], "manifest") == 0)
+			return R_MANIFEST;
+		if (p->count == 5 && strcmp(s[3], "objects") == 0)
+			return R_OBJECT;
+		if (p->count == 6 && strcmp(s[3], "objects") == 0 && strcmp(s[5], "versions") == 0)
+			return R_VERSIONS;
+	}
+	return R_NONE;
+}
+
+/* ---------------------------------------------------------- media types */
+
+/* Is one media range of an Accept header satisfiable with TAXII 2.1 JSON? */
+static bool accept_ok(const char *accept)
+{
+	const char *p = accept;
+
+	if (!accept || !*accept)
+		return true;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char range[256];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n && k + 1 < sizeof(range); i++)
+			if (p[i] != ' ' && p[i] != '\t')
+				range[k++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		range[k] = '\0';
+		if (strncmp(range, "*/*", 3) == 0 || strncmp(range, "application/*", 13) == 0)
+			return true;
+		if (strncmp(range, "application/taxii+json", 22) == 0) {
+			const char *params = range + 22;
+			/* no version parameter, or version=2.1 */
+			if (!strstr(params, "version=") || strstr(params, "version=2.1"))
+				return true;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+static bool content_type_ok(const char *ct)
+{
+	char norm[128];
+	size_t k = 0;
+
+	if (!ct)
+		return false;
+	for (const char *p = ct; *p && k + 1 < sizeof(norm); p++)
+		if (*p != ' ' && *p != '\t')
+			norm[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	norm[k] = '\0';
+	return strcmp(norm, "application/taxii+json;version=2.1") == 0;
+}
+
+/* -------------------------------------------------------------- filters */
+
+struct filters {
+	struct cp_store_filter f;
+	char **lists[4];   /* owned split strings: ids, types, spec_versions, versions */
+	size_t counts[4];
+	struct cp_time *times;
+	bool has_limit;
+};
+
+static void filters_release(struct filters *fl)
+{
+	for (size_t i = 0; i < 4; i++) {
+		for (size_t k = 0; k < fl->counts[i]; k++)
+			cp_free(fl->lists[i][k]);
+		cp_free(fl->lists[i]);
+	}
+	cp_free(fl->times);
+}
+
+/* Split a comma list into owned strings. */
+static enum cp_err split_list(const char *v, char ***out, size_t *count)
+{
+	size_t n = 1, k = 0;
+	char **list;
+	const char *p = v;
+
+	for (const char *q = v; *q; q++)
+		n += *q == ',';
+	if (n > 1000)
+		return CP_ETOOBIG;
+	list = cp_calloc(n, sizeof(*list));
+	if (!list)
+		return CP_ENOMEM;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len) {
+			list[k] = cp_strndup(p, len);
+			if (!list[k]) {
+				for (size_t i = 0; i < k; i++)
+					cp_free(list[i]);
+				cp_free(list);
+				return CP_ENOMEM;
+			}
+			k++;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	*out = list;
+	*count = k;
+	return CP_OK;
+}
+
+enum {
+	F_ADDED_AFTER = 1 << 0,
+	F_LIMIT = 1 << 1,
+	F_NEXT = 1 << 2,
+	F_ID = 1 << 3,
+	F_TYPE = 1 << 4,
+	F_VERSION = 1 << 5,
+	F_SPEC_VERSION = 1 << 6,
+	F_ALL = 0x7f,
+};
+
+/* Parse the query of a request into fl; allowed says which filters the endpoint takes. */
+static bool parse_filters(const struct cp_taxii_request *req, unsigned allowed, size_t page_size,
+			  struct filters *fl, struct cp_taxii_response *resp)
+{
+	memset(fl, 0, sizeof(*fl));
+	for (size_t i = 0; i < req->param_count; i++) {
+		const char *k = req->params[i].key, *v = req->params[i].value ? req->params[i].value : "";
+		unsigned which;
+		int list = -1;
+		enum cp_err err;
+
+		if (strcmp(k, "added_after") == 0)
+			which = F_ADDED_AFTER;
+		else if (strcmp(k, "limit") == 0)
+			which = F_LIMIT;
+		else if (strcmp(k, "next") == 0)
+			which = F_NEXT;
+		else if (strcmp(k, "match[id]") == 0)
+			which = F_ID, list = 0;
+		else if (strcmp(k, "match[type]") == 0)
+			which = F_TYPE, list = 1;
+		else if (strcmp(k, "match[spec_version]") == 0)
+			which = F_SPEC_VERSION, list = 2;
+		else if (strcmp(k, "match[version]") == 0)
+			which = F_VERSION, list = 3;
+		else if (strncmp(k, "match[", 6) == 0) {
+			errorf(resp, 400, "Unsupported filter", "'%s' is not a TAXII 2.1 filter", k);
+			return false;
+		} else {
+			continue; /* unknown parameters are ignored */
+		}
+		if (!(allowed & which)) {
+			errorf(resp, 400, "Unsupported filter", "this endpoint does not take '%s'", k);
+			return false;
+		}
+		if (which == F_ADDED_AFTER) {
+			const char *why = NULL;
+			if (cp_time_parse(v, strlen(v), &fl->f.added_after, &why)) {
+				errorf(resp, 400, "Invalid added_after",
+				       "'%.64s' is not a timestamp: %s", v, why);
+				return false;
+			}
+			fl->f.has_added_after = true;
+		} else if (which == F_LIMIT) {
+			char *end = NULL;
+			long long n;
+			errno = 0;
+			n = strtoll(v, &end, 10);
+			if (!*v || *end || errno || n <= 0) {
+				errorf(resp, 400, "Invalid limit",
+				       "limit must be a positive integer, not '%.32s'", v);
+				return false;
+			}
+			fl->f.limit = (size_t)n > page_size ? page_size : (size_t)n;
+			fl->has_limit = true;
+		} else if (which == F_NEXT) {
+			fl->f.next = v;
+		} else {
+			char **items;
+			size_t n;
+			if (fl->lists[list]) {
+				errorf(resp, 400, "Repeated filter", "'%s' is given twice", k);
+				return false;
+			}
+			err = split_list(v, &items, &n);
+			if (err) {
+				cp_taxii_error(resp, err == CP_ETOOBIG ? 400 : 500,
+					       err == CP_ETOOBIG ? "Too many values"
+								 : "Internal error",
+					       err == CP_ETOOBIG ? "at most 1000 values per filter"
+								 : "out of memory");
+				return false;
+			}
+			fl->lists[list] = items;
+			fl->counts[list] = n;
+		}
+	}
+	if (!fl->has_limit)
+		fl->f.limit = page_size;
+	fl->f.ids = (const char *const *)fl->lists[0];
+	fl->f.id_count = fl->counts[0];
+	fl->f.types = (const char *const *)fl->lists[1];
+	fl->f.type_count = fl->counts[1];
+	fl->f.spec_versions = (const char *const *)fl->lists[2];
+	fl->f.spec_version_count = fl->counts[2];
+	if (fl->counts[3]) {
+		fl->times = cp_calloc(fl->counts[3], sizeof(*fl->times));
+		if (!fl->times) {
+			cp_taxii_error(resp, 500, "Internal error", "out of memory");
+			return false;
+		}
+		for (size_t i = 0; i < fl->counts[3]; i++) {
+			const char *v = fl->lists[3][i];
+			const char *why = NULL;
+			if (strcmp(v, "last") == 0)
+				fl->f.versions |= CP_STORE_VERSION_LAST;
+			else if (strcmp(v, "first") == 0)
+				fl->f.versions |= CP_STORE_VERSION_FIRST;
+			else if (strcmp(v, "all") == 0)
+				fl->f.versions |= CP_STORE_VERSION_ALL;
+			else if (cp_time_parse(v, strlen(v), &fl->times[fl->f.version_time_count],
+					       &why) == CP_OK)
+				fl->f.version_time_count++;
+			else {
+				errorf(resp, 400, "Invalid match[version]",
+				       "'%.64s' is not first, last, all or a timestamp", v);
+				return false;
+			}
+		}
+		fl->f.version_times = fl->times;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ handlers */
+
+struct ctx {
+	struct cp_taxii_server *srv;
+	const struct cp_taxii_request *req;
+	struct cp_taxii_response *resp;
+	const struct cp_config_api_root *root;
+	struct cp_store *store;
+	struct cp_store_collection coll;
+	bool has_coll;
+};
+
+static void discovery(struct ctx *c)
+{
+	const struct cp_config *cfg = c->srv->cfg;
+	struct cp_buf b = CP_BUF_INIT(0);
+
+	cp_buf_puts(&b, "{\"title\":");
+	json_str(&b, cfg->title ? cfg->title : "cyberpact node");
+	cp_buf_puts(&b, ",\"description\":\"STIX 2.1 threat intelligence shared among partners\"");
+	if (cfg->api_root_count) {
+		cp_buf_printf(&b, ",\"default\":\"/%s/\"", cfg->api_roots[0].name);
+		cp_buf_puts(&b, ",\"api_roots\":[");
+		for (size_t i = 0; i < cfg->api_root_count; i++)
+			cp_buf_printf(&b, "%s\"/%s/\"", i ? "," : "", cfg->api_roots[i].name);
+		cp_buf_putc(&b, ']');
+	}
+	cp_buf_putc(&b, '}');
+	set_body(c->resp, 200, &b);
+}
+
+static void api_root(struct ctx *c)
+{
+	struct cp_buf b = CP_BUF_INIT(0);
+
+	cp_buf_puts(&b, "{\"title\":");
+	json_str(&b, c->root->title ? c->root->title : c->root->name);
+	if (c->root->description) {
+		cp_buf_puts(&b, ",\"description\":");
+		json_str(&b, c->root->description);
+	}
+	cp_buf_printf(&b, ",\"versions\":[\"%s\"],\"max_content_length\":%zu}", CP_TAXII_MEDIA_TYPE,
+		      c->srv->cfg->max_content_length);
+	set_body(c->resp, 200, &b);
+}
+
+static void collection_json(struct ctx *c, struct cp_buf *b, const struct cp_store_collection *sc)
+{
+	const struct cp_config_account *a = c->req->account;
+
+	cp_buf_puts(b, "{\"id\":");
+	json_str(b, sc->id);
+	cp_buf_puts(b, ",\"title\":");
+	json_str(b, sc->title);
+	if (sc->description) {
+		cp_buf_puts(b, ",\"description\":");
+		json_str(b, sc->description);
+	}
+	if (sc->alias) {
+		cp_buf_puts(b, ",\"alias\":");
+		json_str(b, sc->alias);
+	}
+	cp_buf_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"%s\"]}",
+		      cp_taxii_account_can(a, sc->id, sc->alias, false) ? "true" : "false",
+		      cp_taxii_account_can(a, sc->id, sc->alias, true) ? "true" : "false",
+		      CP_STIX_MEDIA_TYPE);
+}
+
+static bool visible(struct ctx *c, const struct cp_store_collection *sc)
+{
+	return cp_taxii_account_can(c->req->account, sc->id, sc->alias, false) ||
+	       cp_taxii_account_can(c->req->account, sc->id, sc->alias, true);
+}
+
+static void collections(struct ctx *c)
+{
+	struct cp_store_collection *list = NULL;
+	size_t n = 0, shown = 0;
+	struct cp_buf b = CP_BUF_INIT(0);
+	enum cp_err err;
+
+	err = cp_store_collection_list(c->store, c->root->name, &list, &n);
+	if (err) {
+		store_error(c->resp, err, c->store);
+		return;
+	}
+	cp_buf_puts(&b, "{\"collections\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (!visible(c, &list[i]))
+			continue;
+		if (shown++)
+			cp_buf_putc(&b, ',');
+		collection_json(c, &b, &list[i]);
+	}
+	cp_buf_puts(&b, "]}");
+	if (shown == 0) {
+		/* an empty resource omits the list (TAXII 2.1 5.1) */
+		cp_buf_reset(&b);
+		cp_buf_puts(&b, "{}");
+	}
+	cp_store_collection_list_free(list, n);
+	set_body(c->resp, 200, &b);
+}
+
+static void collection(struct ctx *c)
+{
+	struct cp_buf b = CP_BUF_INIT(0);
+	collection_json(c, &b, &c->coll);
+	set_body(c->resp, 200, &b);
+}
+
+/* Row delivery for the listing endpoints. */
+enum listing { L_OBJECTS, L_MANIFEST, L_VERSIONS };
+
+struct page_ctx {
+	struct ctx *c;
+	struct cp_buf *b;
+	enum listing kind;
+	size_t shown;
+};
+
+static enum cp_err on_row(const struct cp_store_row *row, void *arg)
+{
+	struct page_ctx *pc = arg;
+	struct cp_taxii_server *srv = pc->c->srv;
+	char added[CP_TIME_TEXT_MAX];
+
+	if (srv->egress &&
+	    !srv->egress(srv->egress_ctx, pc->c->req->account, pc->c->coll.id, row))
+		return CP_OK;
+	if (pc->shown++)
+		cp_buf_putc(pc->b, ',');
+	switch (pc->kind) {
+	case L_OBJECTS:
+		cp_buf_append(pc->b, row->json, row->json_len);
+		break;
+	case L_VERSIONS:
+		json_str(pc->b, row->version);
+		break;
+	case L_MANIFEST:
+		cp_time_format_digits(&row->date_added, 6, added);
+		cp_buf_puts(pc->b, "{\"id\":");
+		json_str(pc->b, row->id);
+		cp_buf_printf(pc->b, ",\"date_added\":\"%s\",\"version\":", added);
+		json_str(pc->b, row->version);
+		cp_buf_printf(pc->b, ",\"media_type\":\"%s;version=%s\"}",
+			      "application/stix+json", row->spec_version);
+		break;
+	}
+	return cp_buf_finish(pc->b);
+}
+
+static void listing(struct ctx *c, enum listing kind, const char *object_id)
+{
+	static const unsigned allowed[] = {
+		[L_OBJECTS] = F_ALL,
+		[L_MANIFEST] = F_ALL,
+		[L_VERSIONS] = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC_VERSION,
+	};
+	unsigned allow = allowed[kind];
+	struct filters fl;
+	struct cp_buf b = CP_BUF_INIT(c->srv->cfg->max_content_length * 4 + (1u << 20));
+	struct page_ctx pc = {c, &b, kind, 0};
+	struct cp_store_page page;
+	const char *one[1] = {object_id};
+	enum cp_err err;
+
+	if (object_id && kind == L_OBJECTS)
+		allow = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_VERSION | F_SPEC_VERSION;
+	if (!parse_filters(c->req, allow, c->srv->cfg->page_size, &fl, c->resp))
+		goto out;
+	fl.f.collection_id = c->coll.id;
+	if (object_id) {
+		fl.f.ids = one;
+		fl.f.id_count = 1;
+	}
+	if (kind == L_VERSIONS) {
+		fl.f.versions = CP_STORE_VERSION_ALL;
+		fl.f.version_time_count = 0;
+	}
+	cp_buf_puts(&b, kind == L_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
+	err = cp_store_query(c->store, &fl.f, on_row, &pc, &page);
+	if (err == CP_EINVAL) {
+		cp_taxii_error(c->resp, 400, "Invalid next", "the next token is not valid here");
+		goto out;
+	}
+	if (err == CP_ETOOBIG) {
+		cp_taxii_error(c->resp, 400, "Too many values", "at most 1000 values per filter");
+		goto out;
+	}
+	if (err) {
+		if (cp_buf_finish(&b) == CP_ETOOBIG)
+			cp_taxii_error(c->resp, 500, "Response too large",
+				       "ask for fewer objects with limit");
+		else
+			store_error(c->resp, err, c->store);
+		goto out;
+	}
+	/* an object the account may not receive does not exist for it */
+	if (object_id && pc.shown == 0 && !page.more && !fl.f.has_added_after && !fl.f.next) {
+		errorf(c->resp, 404, "Object not found",
+		       "no version of '%.100s' in this collection matches", object_id);
+		goto out;
+	}
+	cp_buf_puts(&b, "]");
+	if (pc.shown == 0) {
+		/* TAXII envelopes omit empty lists */
+		cp_buf_reset(&b);
+		cp_buf_puts(&b, "{");
+	} else {
+		cp_buf_putc(&b, ',');
+	}
+	cp_buf_printf(&b, "\"more\":%s", page.more ? "true" : "false");
+	if (page.more)
+		cp_buf_printf(&b, ",\"next\":\"%s\"", page.next);
+	cp_buf_putc(&b, '}');
+	if (page.count) {
+		cp_time_format_digits(&page.first_added, 6, c->resp->date_added_first);
+		cp_time_format_digits(&page.last_added, 6, c->resp->date_added_last);
+	}
+	set_body(c->resp, 200, &b);
+out:
+	filters_release(&fl);
+	cp_buf_release(&b);
+}
+
+static void delete_object(struct ctx *c, const char *object_id)
+{
+	struct filters fl;
+	size_t deleted = 0;
+	enum cp_err err;
+
+	if (!parse_filters(c->req, F_VERSION | F_SPEC_VERSION, c->srv->cfg->page_size, &fl,
+			   c->resp))
+		goto out;
+	fl.f.collection_id = c->coll.id;
+	err = cp_store_delete(c->store, &fl.f, object_id, &deleted);
+	if (err) {
+		store_error(c->resp, err, c->store);
+		goto out;
+	}
+	if (deleted == 0) {
+		errorf(c->resp, 404, "Object not found",
+		       "no version of '%.100s' in this collection matches", object_id);
+		goto out;
+	}
+	{
+		struct cp_buf b = CP_BUF_INIT(0);
+		cp_buf_puts(&b, "{}");
+		set_body(c->resp, 200, &b);
+	}
+out:
+	filters_release(&fl);
+}
+
+/* A status resource for a POST, as JSON text. */
+struct status {
+	struct cp_buf ok, bad;
+	size_t n_ok, n_bad;
+};
+
+static void status_entry(struct cp_buf *b, size_t *n, const char *id, const char *version,
+			 const char *message)
+{
+	if ((*n)++)
+		cp_buf_putc(b, ',');
+	cp_buf_puts(b, "{\"id\":");
+	json_str(b, id ? id : "");
+	if (version) {
+		cp_buf_puts(b, ",\"version\":");
+		json_str(b, version);
+	}
+	if (message) {
+		cp_buf_puts(b, ",\"message\":");
+		json_str(b, message);
+	}
+	cp_buf_putc(b, '}');
+}
+
+static const char *obj_version(const json_t *o)
+{
+	const json_t *m = json_object_get(o, "modified");
+	if (!json_is_string(m))
+		m = json_object_get(o, "created");
+	return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+static void post_objects(struct ctx *c)
+{
+	const struct cp_taxii_request *req = c->req;
+	struct cp_diag d;
+	json_t *env = NULL;
+	const json_t *objs;
+	struct cp_stix_object **valid = NULL;
+	struct cp_store_add_result *res = NULL;
+	size_t n, nvalid = 0, total;
+	struct status st = {CP_BUF_INIT(0), CP_BUF_INIT(0), 0, 0};
+	struct cp_buf out = CP_BUF_INIT(0);
+	char id[CP_STIX_ID_MAX], ts[CP_TIME_TEXT_MAX];
+	struct cp_time now = cp_time_now();
+	enum cp_err err;
+
+	cp_diag_init(&d);
+	if (!content_type_ok(req->content_type)) {
+		errorf(c->resp, 415, "Unsupported media type",
+		       "POST bodies must be sent as '%s'", CP_TAXII_MEDIA_TYPE);
+		goto out;
+	}
+	err = cp_stix_json_parse(req->body ? req->body : "", req->body_len, &env, &d);
+	if (err == CP_ENOMEM) {
+		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+		goto out;
+	}
+	if (err) {
+		const struct cp_finding *f = d.count ? &d.items[0] : NULL;
+		if (f && f->line)
+			errorf(c->resp, 400, "Invalid JSON", "line %u, column %u: %s", f->line,
+			       f->column, f->message);
+		else
+			errorf(c->resp, 400, "Invalid JSON", "%s",
+			       f ? f->message : "the body is not JSON");
+		goto out;
+	}
+	objs = json_object_get(env, "objects");
+	if (!json_is_object(env) || !json_is_array(objs)) {
+		cp_taxii_error(c->resp, 422, "Not an envelope",
+			       "the body must be a TAXII envelope: {\"objects\": [...]}");
+		goto out;
+	}
+	n = json_array_size(objs);
+	if (n > CP_LIMIT_BUNDLE_OBJECTS) {
+		errorf(c->resp, 413, "Too many objects", "at most %u objects per request",
+		       CP_LIMIT_BUNDLE_OBJECTS);
+		goto out;
+	}
+	valid = cp_calloc(n ? n : 1, sizeof(*valid));
+	res = cp_calloc(n ? n : 1, sizeof(*res));
+	if (!valid || !res) {
+		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_array_get(objs, i);
+		const json_t *oid = json_object_get(o, "id");
+		struct cp_stix_object *so = NULL;
+		cp_diag_clear(&d);
+		err = cp_stix_object_new(o, 0, &d, &so);
+		if (err == CP_ENOMEM) {
+			cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+			goto out;
+		}
+		if (err) {
+			/* the first error names what is wrong, with its JSON pointer */
+			const struct cp_finding *f = NULL;
+			char msg[600];
+			for (size_t k = 0; k < d.count && !f; k++)
+				if (d.items[k].severity == CP_SEV_ERROR)
+					f = &d.items[k];
+			if (f)
+				snprintf(msg, sizeof(msg), "%s: [%s] %s%s",
+					 f->pointer[0] ? f->pointer : "/", f->code, f->message,
+					 d.errors > 1 ? " (and more errors)" : "");
+			else
+				snprintf(msg, sizeof(msg), "%s", json_is_object(o)
+									 ? "not a valid STIX 2.1 object"
+									 : "not a JSON object");
+			status_entry(&st.bad, &st.n_bad, json_is_string(oid) ? json_string_value(oid) : "",
+				     json_is_object(o) ? obj_version(o) : NULL, msg);
+			continue;
+		}
+		valid[nvalid++] = so;
+	}
+	if (nvalid) {
+		err = cp_store_add(c->store, c->coll.id, valid, nvalid, res);
+		if (err) {
+			store_error(c->resp, err, c->store);
+			goto out;
+		}
+	}
+	/* committed: every added or existing version is a success */
+	for (size_t i = 0; i < nvalid; i++) {
+		const json_t *o = cp_stix_object_json(valid[i]);
+		const char *ver = obj_version(o);
+		char added[CP_TIME_TEXT_MAX];
+		if (!ver) {
+			cp_time_format_digits(&res[i].date_added, 6, added);
+			ver = added;
+		}
+		if (res[i].outcome == CP_STORE_CONFLICT)
+			status_entry(&st.bad, &st.n_bad, cp_stix_object_id(valid[i]), ver,
+				     "a different object with this id and version is already "
+				     "stored");
+		else
+			status_entry(&st.ok, &st.n_ok, cp_stix_object_id(valid[i]), ver,
+				     res[i].outcome == CP_STORE_EXISTING ? "already stored" : NULL);
+	}
+	total = st.n_ok + st.n_bad;
+	if (cp_stix_id_new("status", id) != CP_OK) {
+		cp_taxii_error(c->resp, 500, "Internal error", "no randomness for a status id");
+		goto out;
+	}
+	cp_time_format_digits(&now, 6, ts);
+	cp_buf_printf(&out,
+		      "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+		      "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+		      "\"pending_count\":0",
+		      id + 8, ts, total, st.n_ok, st.n_bad);
+	if (st.n_ok) {
+		cp_buf_puts(&out, ",\"successes\":[");
+		cp_buf_append(&out, st.ok.ptr, st.ok.len);
+		cp_buf_putc(&out, ']');
+	}
+	if (st.n_bad) {
+		cp_buf_puts(&out, ",\"failures\":[");
+		cp_buf_append(&out, st.bad.ptr, st.bad.len);
+		cp_buf_putc(&out, ']');
+	}
+	cp_buf_putc(&out, '}');
+	if (cp_buf_finish(&out) || cp_buf_finish(&st.ok) || cp_buf_finish(&st.bad)) {
+		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+		goto out;
+	}
+	err = cp_store_status_put(c->store, c->root->name, id + 8, out.ptr);
+	if (err) {
+		store_error(c->resp, err, c->store);
+		goto out;
+	}
+	set_body(c->resp, 202, &out);
+out:
+	for (size_t i = 0; i < nvalid; i++)
+		cp_stix_object_unref(valid[i]);
+	cp_free(valid);
+	cp_free(res);
+	json_decref(env);
+	cp_diag_release(&d);
+	cp_buf_release(&st.ok);
+	cp_buf_release(&st.bad);
+	cp_buf_release(&out);
+}
+
+static void status(struct ctx *c, const char *id)
+{
+	char *json = NULL;
+	enum cp_err err = cp_store_status_get(c->store, c->root->name, id, &json);
+	struct cp_buf b = CP_BUF_INIT(0);
+
+	if (err == CP_ENOTFOUND) {
+		errorf(c->resp, 404, "Status not found", "no status resource '%.64s'", id);
+		return;
+	}
+	if (err) {
+		store_error(c->resp, err, c->store);
+		return;
+	}
+	cp_buf_puts(&b, json);
+	cp_free(json);
+	set_body(c->resp, 200, &b);
+}
+
+static const char *method_allowed(enum route r)
+{
+	switch (r) {
+	case R_OBJECTS:
+		return "GET, POST";
+	case R_OBJECT:
+		return "GET, DELETE";
+	default:
+		return "GET";
+	}
+}
+
+void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request *req,
+		     struct cp_taxii_response *resp)
+{
+	struct ctx c = {srv, req, resp, NULL, NULL, {0}, false};
+	struct path p;
+	enum route r;
+	bool is_get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	bool is_post = strcmp(req->method, "POST") == 0;
+	bool is_delete = strcmp(req->method, "DELETE") == 0;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!req->account) {
+		cp_taxii_error(resp, 401, "Authentication required",
+			       "use HTTP Basic credentials or a client certificate");
+		resp->www_authenticate = true;
+		return;
+	}
+	if (!split_path(req->path, &p)) {
+		cp_taxii_error(resp, 404, "Not found", "no such TAXII resource");
+		cp_free(p.buf);
+		return;
+	}
+	r = route_of(&p);
+	if (r == R_NONE || (r != R_DISCOVERY && !(c.root = find_root(srv->cfg, p.segs[0])))) {
+		cp_taxii_error(resp, 404, "Not found", "no such TAXII resource");
+		goto out;
+	}
+	/* every TAXII URL ends with '/'; the OASIS client polls status without it */
+	if (!p.trailing_slash && r != R_STATUS) {
+		cp_taxii_error(resp, 404, "Not found", "TAXII 2.1 URLs end with '/'");
+		goto out;
+	}
+	if (!(is_get || (is_post && r == R_OBJECTS) || (is_delete && r == R_OBJECT))) {
+		errorf(resp, 405, "Method not allowed", "%s is not allowed here; use %s",
+		       req->method, method_allowed(r));
+		goto out;
+	}
+	if (!accept_ok(req->accept)) {
+		errorf(resp, 406, "Not acceptable", "this server answers with '%s'",
+		       CP_TAXII_MEDIA_TYPE);
+		goto out;
+	}
+	if (r == R_DISCOVERY) {
+		discovery(&c);
+		goto out;
+	}
+	if (r == R_ROOT) {
+		api_root(&c);
+		goto out;
+	}
+	c.store = acquire(srv);
+	if (!c.store) {
+		cp_taxii_error(resp, 503, "Service unavailable", "the store cannot be opened");
+		goto out;
+	}
+	if (r == R_STATUS) {
+		status(&c, p.segs[2]);
+		goto out;
+	}
+	if (r == R_COLLECTIONS) {
+		collections(&c);
+		goto out;
+	}
+	{
+		enum cp_err err = cp_store_collection_get(c.store, c.root->name, p.segs[2], &c.coll);
+		if (err == CP_ENOTFOUND) {
+			cp_taxii_error(resp, 404, "Collection not found",
+				       "no such collection in this API root");
+			goto out;
+		}
+		if (err) {
+			store_error(resp, err, c.store);
+			goto out;
+		}
+		c.has_coll = true;
+	}
+	/* without permission a collection does not exist for this account */
+	if (!visible(&c, &c.coll)) {
+		cp_taxii_error(resp, 404, "Collection not found",
+			       "no such collection in this API root");
+		goto out;
+	}
+	if (r == R_COLLECTION) {
+		collection(&c);
+		goto out;
+	}
+	if ((is_post || is_delete) &&
+	    !cp_taxii_account_can(req->account, c.coll.id, c.coll.alias, true)) {
+		cp_taxii_error(resp, 403, "Forbidden", "this account may not write to this collection");
+		goto out;
+	}
+	if (is_get && !cp_taxii_account_can(req->account, c.coll.id, c.coll.alias, false)) {
+		cp_taxii_error(resp, 403, "Forbidden", "this account may not read this collection");
+		goto out;
+	}
+	switch (r) {
+	case R_OBJECTS:
+		if (is_post)
+			post_objects(&c);
+		else
+			listing(&c, L_OBJECTS, NULL);
+		break;
+	case R_MANIFEST:
+		listing(&c, L_MANIFEST, NULL);
+		break;
+	case R_OBJECT:
+		if (is_delete)
+			delete_object(&c, p.segs[4]);
+		else
+			listing(&c, L_OBJECTS, p.segs[4]);
+		break;
+	case R_VERSIONS:
+		listing(&c, L_VERSIONS, p.segs[4]);
+		break;
+	default:
+		cp_taxii_error(resp, 404, "Not found", "no such TAXII resource");
+		break;
+	}
+out:
+	if (c.has_coll)
+		cp_store_collection_release(&c.coll);
+	release(srv, c.store);
+	cp_free(p.buf);
+}

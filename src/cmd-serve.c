@@ -1,0 +1,761 @@
+/*
+ * cyberpact serve: the node. HTTPS (GnuTLS through libmicrohttpd), authentication
+ * (HTTP Basic against libsodium password hashes, or client certificates mapped to
+ * accounts by SPKI fingerprint), and the TAXII 2.1 core of lib/taxii.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cyberpact/config.h"
+#include "cyberpact/pki.h"
+#include "cyberpact/taxii.h"
+#include "common.h"
+
+static const char usage_text[] =
+	"usage: cyberpact serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
+	"\n"
+	"Run the node: a TAXII 2.1 server over HTTPS with an embedded SQLite store.\n"
+	"On first start with an empty data directory it creates:\n"
+	"  DIR/pki/          a local CA, server and client certificates (unless tls: is configured)\n"
+	"  DIR/credentials   'user:password' of an initial account that may read and write\n"
+	"                    every collection (the client certificate maps to it too)\n"
+	"  DIR/cyberpact.yaml  the configuration used when --config is not given: a default\n"
+	"                    API root 'api1' with one collection\n"
+	"  DIR/store.db      the object store\n"
+	"and prints the discovery URL. Flags override the configuration file.\n"
+	"SIGINT/SIGTERM stop the node cleanly.\n"
+	"\n"
+	"  --config FILE       YAML configuration (docs/CONFIG.md)\n"
+	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:8443; port 0 = any)\n"
+	"  --data-dir DIR      data directory (default ./data)\n"
+	"  --threads N         worker threads (default 2 x CPUs)\n"
+	"  --help, -h          show this help\n";
+
+struct node {
+	struct cp_config cfg;
+	struct cp_taxii_server *taxii;
+	struct cp_config_account initial; /* from DIR/credentials, when no accounts are set */
+	char *initial_read[1], *initial_write[1];
+	bool has_initial;
+	atomic_ulong request_seq;
+	/* successful Basic logins: argon2 is slow by design, so remember verified pairs */
+	pthread_mutex_t auth_lock;
+	struct {
+		const struct cp_config_account *account;
+		unsigned char pw_hash[32];
+	} auth_cache[64];
+	size_t auth_cache_count;
+};
+
+struct request_state {
+	struct cp_buf body;
+	bool too_big;
+	unsigned long id;
+	struct timespec start;
+};
+
+/* --------------------------------------------------------------- files */
+
+static char *path_join(const char *dir, const char *name)
+{
+	struct cp_buf b = CP_BUF_INIT(4096);
+
+	if (name[0] == '/')
+		cp_buf_puts(&b, name);
+	else
+		cp_buf_printf(&b, "%s/%s", dir, name);
+	return cp_buf_take(&b);
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/* Write text to path with mode, atomically (temp file + rename). */
+static bool write_file(const char *path, const char *text, mode_t mode)
+{
+	char tmp[4200];
+	int fd;
+	size_t len = strlen(text), off = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return false;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			unlink(tmp);
+			return false;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------ first-start setup */
+
+/* The configuration written on first start when no --config is given. */
+static bool ensure_default_config(const char *path)
+{
+	char id[CP_STIX_ID_MAX];
+	struct cp_buf b = CP_BUF_INIT(0);
+	bool ok;
+
+	if (file_exists(path))
+		return true;
+	if (cp_stix_id_new("x-collection", id) != CP_OK)
+		return false;
+	cp_buf_printf(&b,
+		      "# cyberpact node configuration (docs/CONFIG.md), written on first start.\n"
+		      "title: cyberpact node\n"
+		      "api_roots:\n"
+		      "  - name: api1\n"
+		      "    title: Default API root\n"
+		      "    collections:\n"
+		      "      - id: %s\n"
+		      "        title: Shared threat intelligence\n"
+		      "        alias: default\n",
+		      id + strlen("x-collection--"));
+	ok = !cp_buf_finish(&b) && write_file(path, b.ptr, 0644);
+	cp_buf_release(&b);
+	return ok;
+}
+
+/* DIR/credentials: "user:password"; created with a random password if missing. */
+static bool ensure_credentials(struct node *n, const char *path, char **user, char **password)
+{
+	char line[256];
+	FILE *f;
+
+	if (!file_exists(path)) {
+		unsigned char raw[18];
+		char pw[40], text[128];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2base64(pw, sizeof(pw), raw, sizeof(raw),
+				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		snprintf(text, sizeof(text), "admin:%s\n", pw);
+		if (!write_file(path, text, 0600))
+			return false;
+	}
+	f = fopen(path, "r");
+	if (!f || !fgets(line, sizeof(line), f)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	{
+		char *colon = strchr(line, ':');
+		if (!colon || colon == line || !colon[1])
+			return false;
+		*colon = '\0';
+		*user = cp_strdup(line);
+		*password = cp_strdup(colon + 1);
+	}
+	(void)n;
+	return *user && *password;
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static const struct cp_config_account *find_account(struct node *n, const char *name)
+{
+	for (size_t i = 0; i < n->cfg.account_count; i++)
+		if (strcmp(n->cfg.accounts[i].name, name) == 0)
+			return &n->cfg.accounts[i];
+	if (n->has_initial && strcmp(n->initial.name, name) == 0)
+		return &n->initial;
+	return NULL;
+}
+
+static const struct cp_config_account *basic_auth(struct node *n, struct MHD_Connection *conn)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	const struct cp_config_account *a = NULL, *found;
+	unsigned char h[32];
+
+	if (!user || !pass)
+		goto out;
+	found = find_account(n, user);
+	if (!found || !found->password_hash)
+		goto out;
+	crypto_generichash(h, sizeof(h), (const unsigned char *)pass, strlen(pass),
+			   (const unsigned char *)found->password_hash,
+			   strlen(found->password_hash) > crypto_generichash_KEYBYTES_MAX
+				   ? crypto_generichash_KEYBYTES_MAX
+				   : strlen(found->password_hash));
+	pthread_mutex_lock(&n->auth_lock);
+	for (size_t i = 0; i < n->auth_cache_count && !a; i++)
+		if (n->auth_cache[i].account == found &&
+		    sodium_memcmp(n->auth_cache[i].pw_hash, h, sizeof(h)) == 0)
+			a = found;
+	pthread_mutex_unlock(&n->auth_lock);
+	if (a)
+		goto out;
+	if (crypto_pwhash_str_verify(found->password_hash, pass, strlen(pass)) != 0)
+		goto out;
+	a = found;
+	pthread_mutex_lock(&n->auth_lock);
+	{
+		size_t slot = n->auth_cache_count < CP_ARRAY_LEN(n->auth_cache)
+				      ? n->auth_cache_count++
+				      : (size_t)randombytes_uniform(CP_ARRAY_LEN(n->auth_cache));
+		n->auth_cache[slot].account = found;
+		memcpy(n->auth_cache[slot].pw_hash, h, sizeof(h));
+	}
+	pthread_mutex_unlock(&n->auth_lock);
+out:
+	if (pass) {
+		sodium_memzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return a;
+}
+
+static const struct cp_config_account *cert_auth(struct node *n, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session;
+	const gnutls_datum_t *certs;
+	unsigned int count = 0, status = 0;
+	char fp[CP_PKI_FINGERPRINT_MAX];
+
+	if (!ci || !ci->tls_session)
+		return NULL;
+	session = (gnutls_session_t)ci->tls_session;
+	certs = gnutls_certificate_get_peers(session, &count);
+	if (!certs || count == 0)
+		return NULL;
+	/* the chain must verify against the configured client CA, for client use */
+	{
+		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+						 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+		if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) !=
+			    GNUTLS_E_SUCCESS ||
+		    status != 0)
+			return NULL;
+	}
+	if (cp_pki_spki_fingerprint_der(certs[0].data, certs[0].size, fp) != CP_OK)
+		return NULL;
+	for (size_t i = 0; i < n->cfg.account_count; i++)
+		if (n->cfg.accounts[i].client_cert_fingerprint &&
+		    strcmp(n->cfg.accounts[i].client_cert_fingerprint, fp) == 0)
+			return &n->cfg.accounts[i];
+	if (n->has_initial && n->initial.client_cert_fingerprint &&
+	    strcmp(n->initial.client_cert_fingerprint, fp) == 0)
+		return &n->initial;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+struct query_params {
+	struct cp_taxii_param items[64];
+	size_t count;
+	bool overflow;
+};
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct query_params *p = cls;
+	(void)kind;
+	if (p->count == CP_ARRAY_LEN(p->items)) {
+		p->overflow = true;
+		return MHD_NO;
+	}
+	p->items[p->count].key = key;
+	p->items[p->count].value = value;
+	p->count++;
+	return MHD_YES;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct cp_taxii_response *r,
+			    bool is_head)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *body = r->body;
+	size_t len = r->body_len;
+
+	if (is_head) {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, cp_free);
+		r->body = NULL; /* MHD owns it now */
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				r->content_type ? r->content_type : CP_TAXII_MEDIA_TYPE);
+	if (r->date_added_first[0])
+		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_added_first);
+	if (r->date_added_last[0])
+		MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", r->date_added_last);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	if (r->www_authenticate)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"cyberpact\", charset=\"UTF-8\"");
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct node *n = cls;
+	struct request_state *rs = *con_cls;
+	struct cp_taxii_request req;
+	struct cp_taxii_response resp;
+	struct query_params params;
+	enum MHD_Result ret;
+	char rid[32];
+
+	(void)version;
+	if (!rs) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		rs = cp_calloc(1, sizeof(*rs));
+		if (!rs)
+			return MHD_NO;
+		cp_buf_init(&rs->body, n->cfg.max_content_length);
+		rs->id = atomic_fetch_add(&n->request_seq, 1) + 1;
+		clock_gettime(CLOCK_MONOTONIC, &rs->start);
+		*con_cls = rs;
+		/* refuse an oversized body before reading any of it */
+		if (cl) {
+			char *end = NULL;
+			unsigned long long v = strtoull(cl, &end, 10);
+			if (end && !*end && v > n->cfg.max_content_length)
+				rs->too_big = true;
+		}
+		if (!rs->too_big)
+			return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!rs->too_big) {
+			cp_buf_append(&rs->body, upload_data, *upload_size);
+			if (cp_buf_finish(&rs->body) == CP_ETOOBIG)
+				rs->too_big = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	memset(&resp, 0, sizeof(resp));
+	if (rs->too_big) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "the body is larger than max_content_length (%zu bytes)",
+			 n->cfg.max_content_length);
+		cp_taxii_error(&resp, 413, "Request too large", msg);
+	} else if (cp_buf_finish(&rs->body)) {
+		cp_taxii_error(&resp, 500, "Internal error", "out of memory");
+	} else {
+		memset(&params, 0, sizeof(params));
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &params);
+		if (params.overflow) {
+			cp_taxii_error(&resp, 400, "Too many parameters",
+				       "at most 64 query parameters");
+		} else {
+			const struct cp_config_account *acct = cert_auth(n, conn);
+			if (!acct)
+				acct = basic_auth(n, conn);
+			snprintf(rid, sizeof(rid), "%lu", rs->id);
+			memset(&req, 0, sizeof(req));
+			req.method = method;
+			req.path = url;
+			req.params = params.items;
+			req.param_count = params.count;
+			req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_ACCEPT);
+			req.content_type = MHD_lookup_connection_value(
+				conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+			req.body = rs->body.ptr;
+			req.body_len = rs->body.len;
+			req.account = acct;
+			req.request_id = rid;
+			cp_taxii_handle(n->taxii, &req, &resp);
+		}
+	}
+	CP_LOG_INF("serve", "req=%lu %s %s -> %u (%zu bytes, %.1f ms)", rs->id, method, url,
+		   resp.status, resp.body_len, ms_since(&rs->start));
+	ret = send_response(conn, &resp, strcmp(method, "HEAD") == 0);
+	cp_taxii_response_release(&resp);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct request_state *rs = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rs) {
+		cp_buf_release(&rs->body);
+		cp_free(rs);
+		*con_cls = NULL;
+	}
+}
+
+static char *read_text(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (cp_cli_read_file(path, 1 << 20, &text, &len) != CP_OK)
+		return NULL;
+	return text;
+}
+
+static bool parse_listen(const char *s, struct cp_config *cfg)
+{
+	const char *colon = strrchr(s, ':');
+	char host[256];
+	char *end = NULL;
+	unsigned long port;
+	size_t hl;
+
+	if (!colon)
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || port > 65535)
+		return false;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	cp_free(cfg->listen_host);
+	cfg->listen_host = cp_strdup(hl ? host : "0.0.0.0");
+	cfg->listen_port = (unsigned)port;
+	return cfg->listen_host != NULL;
+}
+
+static void print_diag(const char *what, const struct cp_diag *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		const struct cp_finding *f = &d->items[i];
+		if (f->line)
+			fprintf(stderr, "cyberpact serve: %s:%u:%u: %s\n", what, f->line, f->column,
+				f->message);
+		else
+			fprintf(stderr, "cyberpact serve: %s: %s\n", what, f->message);
+	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+		{"data-dir", required_argument, NULL, 'd'}, {"threads", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	};
+	const char *config_path = NULL, *listen = NULL, *data_dir = NULL;
+	char *cfg_file = NULL, *pki_dir = NULL, *cert = NULL, *key = NULL, *ca = NULL;
+	char *cert_pem = NULL, *key_pem = NULL, *ca_pem = NULL, *store_path = NULL;
+	char *cred_path = NULL, *user = NULL, *password = NULL, *client_crt = NULL;
+	char hash[crypto_pwhash_STRBYTES], fp[CP_PKI_FINGERPRINT_MAX];
+	struct node *n = NULL;
+	struct MHD_Daemon *d = NULL;
+	struct cp_diag diag;
+	unsigned threads = 0;
+	int c, rc = CP_EXIT_ERROR;
+	sigset_t sigs;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'd':
+			data_dir = optarg;
+			break;
+		case 't':
+			threads = (unsigned)strtoul(optarg, NULL, 10);
+			if (threads == 0 || threads > 256) {
+				fprintf(stderr, "cyberpact serve: --threads takes 1..256\n");
+				return CP_EXIT_ERROR;
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CP_EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return CP_EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cyberpact serve: unexpected argument '%s'\n", argv[optind]);
+		return CP_EXIT_ERROR;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "cyberpact serve: cannot initialise libsodium\n");
+		return CP_EXIT_ERROR;
+	}
+	cp_diag_init(&diag);
+	n = cp_calloc(1, sizeof(*n));
+	if (!n || cp_config_defaults(&n->cfg) != CP_OK) {
+		fprintf(stderr, "cyberpact serve: out of memory\n");
+		goto out;
+	}
+	pthread_mutex_init(&n->auth_lock, NULL);
+
+	/* the data directory decides where a default configuration lives */
+	if (data_dir) {
+		cp_free(n->cfg.data_dir);
+		n->cfg.data_dir = cp_strdup(data_dir);
+	}
+	if (mkdir(n->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cyberpact serve: cannot create data directory '%s': %s\n",
+			n->cfg.data_dir, strerror(errno));
+		goto out;
+	}
+	if (!config_path) {
+		cfg_file = path_join(n->cfg.data_dir, "cyberpact.yaml");
+		if (!cfg_file || !ensure_default_config(cfg_file)) {
+			fprintf(stderr, "cyberpact serve: cannot write '%s': %s\n",
+				cfg_file ? cfg_file : "config", strerror(errno));
+			goto out;
+		}
+		config_path = cfg_file;
+	}
+	{
+		char *dd = cp_strdup(n->cfg.data_dir);
+		cp_config_release(&n->cfg);
+		if (!dd || cp_config_load(config_path, &n->cfg, &diag) != CP_OK) {
+			print_diag(config_path, &diag);
+			fprintf(stderr, "cyberpact serve: cannot load configuration '%s'\n",
+				config_path);
+			cp_free(dd);
+			goto out;
+		}
+		/* --data-dir wins over the file; a default config lives in the data dir */
+		if (data_dir || cfg_file) {
+			cp_free(n->cfg.data_dir);
+			n->cfg.data_dir = dd;
+		} else {
+			cp_free(dd);
+		}
+	}
+	if (listen && !parse_listen(listen, &n->cfg)) {
+		fprintf(stderr, "cyberpact serve: --listen takes HOST:PORT, not '%s'\n", listen);
+		goto out;
+	}
+	if (mkdir(n->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cyberpact serve: cannot create data directory '%s': %s\n",
+			n->cfg.data_dir, strerror(errno));
+		goto out;
+	}
+
+	/* TLS material: configured, or the generated local PKI */
+	pki_dir = path_join(n->cfg.data_dir, "pki");
+	if (!n->cfg.tls_cert || !n->cfg.tls_key) {
+		bool created = false;
+		if (cp_pki_ensure(pki_dir, NULL, &created, &diag) != CP_OK) {
+			print_diag("pki", &diag);
+			goto out;
+		}
+		if (created)
+			printf("cyberpact: generated a local CA and certificates in %s/\n", pki_dir);
+	}
+	cert = path_join(n->cfg.data_dir, n->cfg.tls_cert ? n->cfg.tls_cert : "pki/server.crt");
+	key = path_join(n->cfg.data_dir, n->cfg.tls_key ? n->cfg.tls_key : "pki/server.key");
+	ca = path_join(n->cfg.data_dir, n->cfg.tls_client_ca ? n->cfg.tls_client_ca : "pki/ca.crt");
+	client_crt = path_join(n->cfg.data_dir, "pki/client.crt");
+	cert_pem = cert ? read_text(cert) : NULL;
+	key_pem = key ? read_text(key) : NULL;
+	ca_pem = ca ? read_text(ca) : NULL;
+	if (!cert_pem || !key_pem) {
+		fprintf(stderr, "cyberpact serve: cannot read TLS certificate '%s' or key '%s'\n",
+			cert ? cert : "?", key ? key : "?");
+		goto out;
+	}
+
+	/* an initial account when the configuration names none */
+	if (n->cfg.account_count == 0) {
+		cred_path = path_join(n->cfg.data_dir, "credentials");
+		if (!cred_path || !ensure_credentials(n, cred_path, &user, &password)) {
+			fprintf(stderr, "cyberpact serve: cannot create or read '%s'\n",
+				cred_path ? cred_path : "credentials");
+			goto out;
+		}
+		if (crypto_pwhash_str(hash, password, strlen(password),
+				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+			fprintf(stderr, "cyberpact serve: cannot hash the initial password\n");
+			goto out;
+		}
+		n->initial.name = user;
+		n->initial.password_hash = hash;
+		n->initial_read[0] = (char *)"*";
+		n->initial_write[0] = (char *)"*";
+		n->initial.read = n->initial_read;
+		n->initial.read_count = 1;
+		n->initial.write = n->initial_write;
+		n->initial.write_count = 1;
+		if (client_crt && file_exists(client_crt) &&
+		    cp_pki_spki_fingerprint_file(client_crt, fp) == CP_OK)
+			n->initial.client_cert_fingerprint = fp;
+		n->has_initial = true;
+	}
+
+	store_path = path_join(n->cfg.data_dir, "store.db");
+	if (!store_path || cp_taxii_server_new(&n->cfg, store_path, &n->taxii, &diag) != CP_OK) {
+		print_diag("store", &diag);
+		fprintf(stderr, "cyberpact serve: cannot open the store '%s'\n",
+			store_path ? store_path : "?");
+		goto out;
+	}
+
+	/* signals are handled by sigwait below, not by whichever thread they hit */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				 MHD_USE_ERROR_LOG;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		memset(&ss, 0, sizeof(ss));
+		if (strchr(n->cfg.listen_host, ':')) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)n->cfg.listen_port);
+			if (inet_pton(AF_INET6, n->cfg.listen_host, &s6->sin6_addr) != 1)
+				goto bad_host;
+			sl = sizeof(*s6);
+			flags |= MHD_USE_IPv6;
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)n->cfg.listen_port);
+			if (inet_pton(AF_INET, strcmp(n->cfg.listen_host, "localhost") == 0
+						       ? "127.0.0.1"
+						       : n->cfg.listen_host,
+				      &s4->sin_addr) != 1)
+				goto bad_host;
+			sl = sizeof(*s4);
+		}
+		if (!threads)
+			threads = (unsigned)(ncpu > 0 ? ncpu * 2 : 4);
+		d = MHD_start_daemon(
+			flags, (uint16_t)n->cfg.listen_port, NULL, NULL, on_request, n,
+			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT,
+			cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_TRUST,
+			ca_pem ? ca_pem : NULL, MHD_OPTION_HTTPS_PRIORITIES,
+			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
+			threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+			MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, n, MHD_OPTION_END);
+		(void)sl;
+		if (!d) {
+			fprintf(stderr, "cyberpact serve: cannot listen on %s:%u: %s\n",
+				n->cfg.listen_host, n->cfg.listen_port, strerror(errno));
+			goto out;
+		}
+	}
+	{
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+		unsigned port = info ? info->port : n->cfg.listen_port;
+		const char *h = n->cfg.listen_host;
+		bool v6 = strchr(h, ':') != NULL;
+		printf("cyberpact: node listening: https://%s%s%s:%u/taxii2/\n", v6 ? "[" : "", h,
+		       v6 ? "]" : "", port);
+		printf("cyberpact: data directory %s, store %s\n", n->cfg.data_dir, store_path);
+		if (n->has_initial)
+			printf("cyberpact: initial account '%s', password in %s; client certificate "
+			       "%s/client.crt\n",
+			       n->initial.name, cred_path, pki_dir);
+		fflush(stdout);
+	}
+	{
+		int sig = 0;
+		sigwait(&sigs, &sig);
+		CP_LOG_INF("serve", "signal %d: shutting down", sig);
+	}
+	rc = CP_EXIT_OK;
+	goto out;
+bad_host:
+	fprintf(stderr, "cyberpact serve: '%s' is not an IP address to listen on\n",
+		n->cfg.listen_host);
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	if (n) {
+		cp_taxii_server_free(n->taxii);
+		cp_config_release(&n->cfg);
+		pthread_mutex_destroy(&n->auth_lock);
+		cp_free(n);
+	}
+	if (password) {
+		sodium_memzero(password, strlen(password));
+		cp_free(password);
+	}
+	if (key_pem) {
+		sodium_memzero(key_pem, strlen(key_pem));
+		cp_free(key_pem);
+	}
+	cp_free(user);
+	cp_free(cfg_file);
+	cp_free(pki_dir);
+	cp_free(cert);
+	cp_free(key);
+	cp_free(ca);
+	cp_free(cert_pem);
+	cp_free(ca_pem);
+	cp_free(store_path);
+	cp_free(cred_path);
+	cp_free(client_crt);
+	cp_diag_release(&diag);
+	return rc;
+}

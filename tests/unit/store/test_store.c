@@ -1,0 +1,417 @@
+/* lib/store with the SQLite backend, on a temporary database file. */
+#include <unistd.h>
+
+#include "testutil.h"
+#include "cyberpact/store.h"
+
+#define COLL "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+#define COLL2 "52892447-4d7e-4f70-b94d-d7f22742ff63"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct cp_store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct cp_store_collection c = {(char *)COLL, (char *)"api1", (char *)"Indicators",
+					(char *)"shared indicators", (char *)"indicators"};
+	struct cp_store_collection c2 = {(char *)COLL2, (char *)"api1", (char *)"Other", NULL,
+					 NULL};
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/cp-store-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/store.db", fx->dir);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+	assert_int_equal(cp_store_collection_put(fx->s, &c), CP_OK);
+	assert_int_equal(cp_store_collection_put(fx->s, &c2), CP_OK);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[160];
+
+	cp_store_close(fx->s);
+	unlink(fx->path);
+	snprintf(p, sizeof(p), "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", fx->path);
+	unlink(p);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* An indicator version; n picks the id, v the modified second, name varies content. */
+static struct cp_stix_object *indicator(int n, int v, const char *name)
+{
+	char id[80], modified[40];
+	json_t *j;
+	struct cp_stix_object *o = NULL;
+
+	snprintf(id, sizeof(id), "indicator--%08x-0000-4000-8000-000000000000", n);
+	snprintf(modified, sizeof(modified), "2020-01-01T00:00:%02d.000Z", v);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+		      "spec_version", "2.1", "id", id, "created", "2020-01-01T00:00:00.000Z",
+		      "modified", modified, "name", name ? name : "x", "pattern",
+		      "[ipv4-addr:value = '10.0.0.1']", "pattern_type", "stix", "valid_from",
+		      "2020-01-01T00:00:00Z");
+	assert_non_null(j);
+	assert_int_equal(cp_stix_object_new(j, 0, NULL, &o), CP_OK);
+	json_decref(j);
+	return o;
+}
+
+static struct cp_stix_object *ipv4(const char *value)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "type", "ipv4-addr", "id",
+			      "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value", value);
+	struct cp_stix_object *o = NULL;
+	assert_int_equal(cp_stix_object_new(j, CP_STIX_NO_SCO_ID, NULL, &o), CP_OK);
+	json_decref(j);
+	return o;
+}
+
+static void add1(struct cp_store *s, const char *coll, struct cp_stix_object *o,
+		 enum cp_store_add_outcome want, struct cp_time *added)
+{
+	struct cp_store_add_result r;
+	assert_int_equal(cp_store_add(s, coll, &o, 1, &r), CP_OK);
+	assert_int_equal(r.outcome, want);
+	if (added)
+		*added = r.date_added;
+	cp_stix_object_unref(o);
+}
+
+struct rows {
+	size_t count;
+	char ids[64][80];
+	char versions[64][40];
+	struct cp_time added[64];
+};
+
+static enum cp_err collect(const struct cp_store_row *row, void *ctx)
+{
+	struct rows *r = ctx;
+	if (r->count < 64) {
+		snprintf(r->ids[r->count], 80, "%s", row->id);
+		snprintf(r->versions[r->count], 40, "%s", row->version);
+		r->added[r->count] = row->date_added;
+	}
+	r->count++;
+	return CP_OK;
+}
+
+static size_t query(struct cp_store *s, const struct cp_store_filter *f, struct rows *r,
+		    struct cp_store_page *page)
+{
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(cp_store_query(s, f, collect, r, page), CP_OK);
+	assert_int_equal(page->count, r->count);
+	return r->count;
+}
+
+static void collections(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store_collection *list = NULL, one;
+	struct cp_store_collection dup = {(char *)"b1b2b3b4-0000-4000-8000-000000000000",
+					  (char *)"api1", (char *)"Dup", NULL,
+					  (char *)"indicators"};
+	size_t n = 0;
+
+	assert_int_equal(cp_store_collection_list(fx->s, "api1", &list, &n), CP_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].id, COLL2); /* ordered by id */
+	assert_null(list[0].description);
+	assert_string_equal(list[1].alias, "indicators");
+	cp_store_collection_list_free(list, n);
+	assert_int_equal(cp_store_collection_list(fx->s, "nope", &list, &n), CP_OK);
+	assert_int_equal(n, 0);
+	cp_store_collection_list_free(list, n);
+
+	assert_int_equal(cp_store_collection_get(fx->s, "api1", "indicators", &one), CP_OK);
+	assert_string_equal(one.id, COLL);
+	assert_string_equal(one.title, "Indicators");
+	cp_store_collection_release(&one);
+	assert_int_equal(cp_store_collection_get(fx->s, "api1", COLL2, &one), CP_OK);
+	cp_store_collection_release(&one);
+	assert_int_equal(cp_store_collection_get(fx->s, "api2", COLL, &one), CP_ENOTFOUND);
+	/* aliases are unique within an API root */
+	assert_int_equal(cp_store_collection_put(fx->s, &dup), CP_ECONFLICT);
+}
+
+static void add_outcomes_and_versions(void **state)
+{
+	struct fixture *fx = *state;
+	struct rows r;
+	struct cp_store_page page;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct cp_time a1, a2;
+
+	add1(fx->s, COLL, indicator(1, 10, "a"), CP_STORE_ADDED, &a1);
+	/* the same version again: success, nothing new, same date_added */
+	add1(fx->s, COLL, indicator(1, 10, "a"), CP_STORE_EXISTING, &a2);
+	assert_int_equal(cp_time_cmp(&a1, &a2), 0);
+	/* same (id, modified) with other content */
+	add1(fx->s, COLL, indicator(1, 10, "b"), CP_STORE_CONFLICT, NULL);
+	/* an older and a newer version */
+	add1(fx->s, COLL, indicator(1, 5, "old"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(1, 20, "new"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(2, 1, "x"), CP_STORE_ADDED, NULL);
+
+	/* default: last versions */
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:20.000Z");
+	assert_false(page.more);
+	f.versions = CP_STORE_VERSION_FIRST;
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:05.000Z");
+	f.versions = CP_STORE_VERSION_ALL;
+	assert_int_equal(query(fx->s, &f, &r, &page), 4);
+	f.versions = CP_STORE_VERSION_FIRST | CP_STORE_VERSION_LAST;
+	assert_int_equal(query(fx->s, &f, &r, &page), 3);
+	{
+		struct cp_time t;
+		assert_int_equal(cp_time_parse("2020-01-01T00:00:10Z", 20, &t, NULL), CP_OK);
+		f.versions = 0;
+		f.version_times = &t;
+		f.version_time_count = 1;
+		/* equal instant, different precision than stored */
+		assert_int_equal(query(fx->s, &f, &r, &page), 1);
+		assert_string_equal(r.versions[0], "2020-01-01T00:00:10.000Z");
+		f.version_times = NULL;
+		f.version_time_count = 0;
+	}
+}
+
+static void scos_without_timestamps(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_time a1, a2;
+
+	add1(fx->s, COLL, ipv4("198.51.100.3"), CP_STORE_ADDED, &a1);
+	add1(fx->s, COLL, ipv4("198.51.100.3"), CP_STORE_EXISTING, &a2);
+	assert_int_equal(cp_time_cmp(&a1, &a2), 0);
+	/* a changed SCO is a new version, versioned by its date_added */
+	add1(fx->s, COLL, ipv4("198.51.100.4"), CP_STORE_ADDED, &a2);
+	assert_true(cp_time_cmp(&a2, &a1) > 0);
+}
+
+static void filters(void **state)
+{
+	struct fixture *fx = *state;
+	struct rows r;
+	struct cp_store_page page;
+	const char *ids[] = {"indicator--00000002-0000-4000-8000-000000000000",
+			     "indicator--00000009-0000-4000-8000-000000000000"};
+	const char *types[] = {"ipv4-addr"};
+	const char *sv[] = {"2.0"};
+	struct cp_store_filter f = {.collection_id = COLL};
+
+	for (int i = 1; i <= 5; i++)
+		add1(fx->s, COLL, indicator(i, 1, "x"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, ipv4("10.0.0.1"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL2, indicator(7, 1, "x"), CP_STORE_ADDED, NULL);
+
+	assert_int_equal(query(fx->s, &f, &r, &page), 6);
+	f.ids = ids;
+	f.id_count = 2;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_string_equal(r.ids[0], ids[0]);
+	f.id_count = 0;
+	f.types = types;
+	f.type_count = 1;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	f.type_count = 0;
+	f.spec_versions = sv;
+	f.spec_version_count = 1;
+	assert_int_equal(query(fx->s, &f, &r, &page), 0);
+	f.spec_version_count = 0;
+	/* added_after is exclusive */
+	f.has_added_after = true;
+	assert_int_equal(query(fx->s, &f, &r, &page), 6); /* zero time: everything after */
+	{
+		struct rows all;
+		struct cp_store_filter g = {.collection_id = COLL};
+		query(fx->s, &g, &all, &page);
+		f.added_after = all.added[2];
+		assert_int_equal(query(fx->s, &f, &r, &page), 3);
+		assert_string_equal(r.ids[0], all.ids[3]);
+		assert_int_equal(cp_time_cmp(&page.first_added, &all.added[3]), 0);
+		assert_int_equal(cp_time_cmp(&page.last_added, &all.added[5]), 0);
+	}
+	/* other collection untouched */
+	f.has_added_after = false;
+	f.collection_id = COLL2;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	/* limits on IN lists */
+	{
+		static const char *many[1001];
+		for (int i = 0; i < 1001; i++)
+			many[i] = "x";
+		f.ids = many;
+		f.id_count = 1001;
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(cp_store_query(fx->s, &f, collect, &r, &page), CP_ETOOBIG);
+	}
+}
+
+static void paging_never_skips_or_repeats(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store *writer = NULL;
+	struct cp_store_filter f = {.collection_id = COLL, .limit = 7};
+	struct cp_store_page page;
+	struct rows r;
+	char next[CP_STORE_NEXT_MAX] = "";
+	size_t seen = 0;
+	int64_t last = INT64_MIN;
+	int id = 1000;
+
+	for (int i = 0; i < 30; i++)
+		add1(fx->s, COLL, indicator(id++, 1, "x"), CP_STORE_ADDED, NULL);
+	/* a second connection keeps writing between our pages */
+	assert_int_equal(cp_store_open_sqlite(fx->path, &writer, NULL), CP_OK);
+	for (;;) {
+		f.next = next[0] ? next : NULL;
+		query(fx->s, &f, &r, &page);
+		for (size_t i = 0; i < r.count; i++) {
+			int64_t us = r.added[i].sec * 1000000 + r.added[i].nsec / 1000;
+			assert_true(us > last); /* strictly increasing: no repeats */
+			last = us;
+		}
+		seen += r.count;
+		if (id < 1040)
+			for (int k = 0; k < 3; k++)
+				add1(writer, COLL, indicator(id++, 1, "x"), CP_STORE_ADDED, NULL);
+		if (!page.more)
+			break;
+		assert_true(page.next[0] != '\0');
+		memcpy(next, page.next, sizeof(next));
+	}
+	assert_int_equal(seen, (size_t)(id - 1000)); /* everything written, once */
+	cp_store_close(writer);
+	/* a bad token */
+	f.next = "garbage";
+	assert_int_equal(cp_store_query(fx->s, &f, collect, &r, &page), CP_EINVAL);
+}
+
+static void delete_versions(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows r;
+	struct cp_store_page page;
+	size_t deleted = 0;
+	const char *id = "indicator--00000001-0000-4000-8000-000000000000";
+
+	add1(fx->s, COLL, indicator(1, 1, "a"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(1, 2, "b"), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(1, 3, "c"), CP_STORE_ADDED, NULL);
+	/* delete the last version: the previous one becomes last */
+	assert_int_equal(cp_store_delete(fx->s, &f, id, &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:02.000Z");
+	f.versions = CP_STORE_VERSION_FIRST;
+	assert_int_equal(cp_store_delete(fx->s, &f, id, &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	f.versions = CP_STORE_VERSION_ALL;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_int_equal(cp_store_delete(fx->s, &f, id, &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(cp_store_delete(fx->s, &f, id, &deleted), CP_OK);
+	assert_int_equal(deleted, 0);
+}
+
+static void unknown_collection_changes_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_stix_object *o = indicator(1, 1, "a");
+	struct cp_store_add_result res;
+	struct cp_store_filter f = {.collection_id = COLL, .versions = CP_STORE_VERSION_ALL};
+	struct rows r;
+	struct cp_store_page page;
+
+	assert_int_equal(cp_store_add(fx->s, "no-such-collection", &o, 1, &res), CP_ENOTFOUND);
+	cp_stix_object_unref(o);
+	assert_int_equal(query(fx->s, &f, &r, &page), 0);
+}
+
+static void survives_reopen(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows r;
+	struct cp_store_page page;
+	char *json = NULL;
+
+	add1(fx->s, COLL, indicator(1, 1, "a"), CP_STORE_ADDED, NULL);
+	assert_int_equal(cp_store_status_put(fx->s, "api1", "s1", "{\"status\":\"complete\"}"),
+			 CP_OK);
+	cp_store_close(fx->s);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &json), CP_OK);
+	assert_string_equal(json, "{\"status\":\"complete\"}");
+	cp_free(json);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s2", &json), CP_ENOTFOUND);
+	assert_int_equal(cp_store_status_get(fx->s, "api2", "s1", &json), CP_ENOTFOUND);
+}
+
+static void open_errors(void **state)
+{
+	struct cp_store *s = NULL;
+	struct cp_diag d;
+	(void)state;
+	cp_diag_init(&d);
+	assert_int_not_equal(cp_store_open_sqlite("/nonexistent-dir/x/store.db", &s, &d), CP_OK);
+	assert_null(s);
+	assert_finding(&d, CP_SEV_ERROR, "store-open", "");
+	cp_diag_release(&d);
+}
+
+static void batch_is_atomic(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_stix_object *objs[3];
+	struct cp_store_add_result res[3];
+	struct cp_store_filter f = {.collection_id = COLL, .versions = CP_STORE_VERSION_ALL};
+	struct rows r;
+	struct cp_store_page page;
+
+	objs[0] = indicator(1, 1, "a");
+	objs[1] = indicator(2, 1, "a");
+	objs[2] = indicator(1, 1, "a"); /* the same version twice in one batch */
+	assert_int_equal(cp_store_add(fx->s, COLL, objs, 3, res), CP_OK);
+	assert_int_equal(res[0].outcome, CP_STORE_ADDED);
+	assert_int_equal(res[1].outcome, CP_STORE_ADDED);
+	assert_int_equal(res[2].outcome, CP_STORE_EXISTING);
+	assert_true(cp_time_cmp(&res[1].date_added, &res[0].date_added) > 0);
+	for (int i = 0; i < 3; i++)
+		cp_stix_object_unref(objs[i]);
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(collections, setup, teardown),
+		cmocka_unit_test_setup_teardown(add_outcomes_and_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(scos_without_timestamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(paging_never_skips_or_repeats, setup, teardown),
+		cmocka_unit_test_setup_teardown(delete_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_collection_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(survives_reopen, setup, teardown),
+		cmocka_unit_test(open_errors),
+		cmocka_unit_test_setup_teardown(batch_is_atomic, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
