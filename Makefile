@@ -21,7 +21,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 
-# Until the TAXII node exists, `make run` validates the sample STIX data and reports.
+# Starts a node on https://127.0.0.1:8443/taxii2/ with its data in ./data.
 run: build
 	@./scripts/run-node "$(BUILD)/cyberpact" "$(SHARED_DATA)"
 
@@ -44,6 +44,7 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 bench: build
 	$(BUILD)/bench/bench_validate "$(SHARED_DATA)"
+	$(BUILD)/bench/bench_pattern "$(SHARED_DATA)"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -64,7 +64,7 @@ static void check_names(char **names, size_t count)
 
 static void check_config(const struct cp_config *c)
 {
-	check(c->listen_host != NULL && c->listen_port <= 65535);
+	check(nonempty(c->listen_host) && c->listen_port <= 65535);
 	check(nonempty(c->data_dir) && nonempty(c->title));
 	check(!c->tls_cert == !c->tls_key);
 	check(c->page_size >= 1 && c->page_size <= 10000);

@@ -602,8 +602,7 @@ int cmd_serve(int argc, char **argv)
 			print_diag("pki", &diag);
 			goto out;
 		}
-		if (created)
-			printf("cyberpact: generated a local CA and certificates in %s/\n", pki_dir);
+		(void)created; /* the pki module logs what it generated */
 	}
 	cert = path_join(n->cfg.data_dir, n->cfg.tls_cert ? n->cfg.tls_cert : "pki/server.crt");
 	key = path_join(n->cfg.data_dir, n->cfg.tls_key ? n->cfg.tls_key : "pki/server.key");

@@ -37,7 +37,7 @@
  *  - unknown and duplicate keys, wrong types (a list where a mapping is expected...),
  *    missing required keys (api root name and title, collection id and title,
  *    account name), strings with NUL characters;
- *  - listen syntax and port range; page_size 1..10000; max_content_length
+ *  - listen syntax (host an IPv4 address, localhost or [IPv6]) and port range; page_size 1..10000; max_content_length
  *    1024..CP_LIMIT_DOC_BYTES; tls cert and key given together;
  *  - API root names [A-Za-z0-9_-]+ and not "taxii2" (the discovery path), unique;
  *    titles non-empty; collection ids lowercase RFC 4122 UUIDs; ids and aliases
@@ -87,8 +87,9 @@ struct cp_config_account {
 };
 
 struct cp_config {
-	char *listen_host;  /* default "127.0.0.1"; an IPv6 address without brackets;
-			     * "" (from "listen: :PORT") means every address */
+	char *listen_host;  /* default "127.0.0.1"; an IPv4 address, "localhost", or an
+			     * IPv6 address (written without its brackets); "listen: :PORT"
+			     * gives "0.0.0.0" */
 	unsigned listen_port; /* default 8443; 0 = pick a free port */
 	char *data_dir;     /* default "./data" */
 	char *title;        /* discovery title, default "cyberpact node" */

@@ -552,6 +552,38 @@ static bool begin_list(struct parser *p, const yaml_event_t *ev)
 	return false;
 }
 
+/* What one list item means; i is its position, ctx the caller's. */
+typedef void (*item_fn)(struct parser *p, const yaml_event_t *item, size_t i, void *ctx);
+
+/* For lists of structs: the struct that owns the array, and the array's capacity. */
+struct list_ctx {
+	void *owner;
+	size_t cap;
+};
+
+/* Read the list that begins with ev (null is an empty list), calling fn per item. */
+static void parse_list(struct parser *p, const yaml_event_t *ev, item_fn fn, void *ctx)
+{
+	if (!begin_list(p, ev))
+		return;
+	for (size_t i = 0;; i++) {
+		yaml_event_t item;
+		/* pushed first, so that what next() reports about the item names it */
+		size_t old = path_index(p, i);
+		bool end;
+
+		if (!next(p, &item))
+			return;
+		end = item.type == YAML_SEQUENCE_END_EVENT;
+		if (!end)
+			fn(p, &item, i, ctx);
+		path_pop(p, old);
+		yaml_event_delete(&item);
+		if (end)
+			return;
+	}
+}
+
 /* Room for one more element in a list being read (doubling); NULL on failure. */
 static void *grow(void *arr, size_t *cap, size_t count, size_t size)
 {
@@ -619,7 +651,10 @@ static bool parse_port(const char *s, unsigned *port)
 	return true;
 }
 
-/* "host:port", "[v6addr]:port" or ":port" into a new host string and a port. */
+/*
+ * "host:port", "[v6addr]:port" or ":port" into a new host string and a port. The host
+ * is an IPv4 address or "localhost"; ":port" means 0.0.0.0, as for `serve --listen`.
+ */
 static bool parse_listen(struct parser *p, const yaml_mark_t *m, const char *s, char **host,
 			 unsigned *port)
 {
@@ -665,15 +700,22 @@ static bool parse_listen(struct parser *p, const yaml_mark_t *m, const char *s, 
 		}
 		h = s;
 		hlen = (size_t)(colon - s);
-		if (hlen > 253) {
-			report(p, m, "'%s': host name longer than 253 characters", shown);
-			return false;
-		}
-		for (size_t i = 0; i < hlen; i++) {
-			if (!is_alnum((unsigned char)h[i]) && h[i] != '.' && h[i] != '-' &&
-			    h[i] != '_') {
-				report(p, m, "'%s': host is not a host name or IPv4 address",
-				       shown);
+		/* the daemon binds the address itself and resolves no names */
+		if (hlen == 0) {
+			h = "0.0.0.0";
+			hlen = 7;
+		} else if (!(hlen == 9 && !memcmp(h, "localhost", 9))) {
+			char addr[INET_ADDRSTRLEN];
+			struct in_addr a;
+
+			if (hlen >= sizeof(addr)) {
+				report(p, m, "'%s': host is not an IPv4 address or localhost", shown);
+				return false;
+			}
+			memcpy(addr, h, hlen);
+			addr[hlen] = '\0';
+			if (inet_pton(AF_INET, addr, &a) != 1) {
+				report(p, m, "'%s': host is not an IPv4 address or localhost", shown);
 				return false;
 			}
 		}
@@ -837,44 +879,32 @@ static const struct field collection_fields[] = {
 	{"alias", on_coll_alias},
 };
 
+static void collection_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	struct cp_config_api_root *root = l->owner;
+	struct cp_config_collection *arr;
+	unsigned seen;
+
+	arr = grow(root->collections, &l->cap, root->collection_count, sizeof(*arr));
+	if (!arr) {
+		fail(p, CP_ENOMEM);
+		return;
+	}
+	root->collections = arr;
+	memset(&arr[i], 0, sizeof(arr[i]));
+	root->collection_count++;
+	p->coll = i;
+	if (parse_mapping(p, item, collection_fields, CP_ARRAY_LEN(collection_fields), &arr[i],
+			  &seen))
+		require(p, item, collection_fields, 0x3, seen);
+}
+
 static void on_collections(struct parser *p, const yaml_event_t *ev, void *obj)
 {
-	struct cp_config_api_root *root = obj;
-	size_t cap = 0;
+	struct list_ctx l = {obj, 0};
 
-	if (!begin_list(p, ev))
-		return;
-	for (size_t i = 0;; i++) {
-		struct cp_config_collection *arr;
-		yaml_event_t item;
-		size_t old;
-		unsigned seen;
-
-		/* pushed first, so that what next() reports about the item names it */
-		old = path_index(p, i);
-		if (!next(p, &item))
-			return;
-		if (item.type == YAML_SEQUENCE_END_EVENT) {
-			path_pop(p, old);
-			yaml_event_delete(&item);
-			return;
-		}
-		arr = grow(root->collections, &cap, root->collection_count, sizeof(*arr));
-		if (!arr) {
-			fail(p, CP_ENOMEM);
-			yaml_event_delete(&item);
-			return;
-		}
-		root->collections = arr;
-		memset(&arr[i], 0, sizeof(arr[i]));
-		root->collection_count++;
-		p->coll = i;
-		if (parse_mapping(p, &item, collection_fields, CP_ARRAY_LEN(collection_fields),
-				  &arr[i], &seen))
-			require(p, &item, collection_fields, 0x3, seen);
-		path_pop(p, old);
-		yaml_event_delete(&item);
-	}
+	parse_list(p, ev, collection_item, &l);
 }
 
 /* API roots */
@@ -922,43 +952,31 @@ static const struct field root_fields[] = {
 	{"collections", on_collections},
 };
 
+static void api_root_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	struct cp_config *c = l->owner;
+	struct cp_config_api_root *arr;
+	unsigned seen;
+
+	arr = grow(c->api_roots, &l->cap, c->api_root_count, sizeof(*arr));
+	if (!arr) {
+		fail(p, CP_ENOMEM);
+		return;
+	}
+	c->api_roots = arr;
+	memset(&arr[i], 0, sizeof(arr[i]));
+	c->api_root_count++;
+	p->root = i;
+	if (parse_mapping(p, item, root_fields, CP_ARRAY_LEN(root_fields), &arr[i], &seen))
+		require(p, item, root_fields, 0x3, seen);
+}
+
 static void on_api_roots(struct parser *p, const yaml_event_t *ev, void *obj)
 {
-	struct cp_config *c = obj;
-	size_t cap = 0;
+	struct list_ctx l = {obj, 0};
 
-	if (!begin_list(p, ev))
-		return;
-	for (size_t i = 0;; i++) {
-		struct cp_config_api_root *arr;
-		yaml_event_t item;
-		size_t old;
-		unsigned seen;
-
-		/* pushed first, so that what next() reports about the item names it */
-		old = path_index(p, i);
-		if (!next(p, &item))
-			return;
-		if (item.type == YAML_SEQUENCE_END_EVENT) {
-			path_pop(p, old);
-			yaml_event_delete(&item);
-			return;
-		}
-		arr = grow(c->api_roots, &cap, c->api_root_count, sizeof(*arr));
-		if (!arr) {
-			fail(p, CP_ENOMEM);
-			yaml_event_delete(&item);
-			return;
-		}
-		c->api_roots = arr;
-		memset(&arr[i], 0, sizeof(arr[i]));
-		c->api_root_count++;
-		p->root = i;
-		if (parse_mapping(p, &item, root_fields, CP_ARRAY_LEN(root_fields), &arr[i], &seen))
-			require(p, &item, root_fields, 0x3, seen);
-		path_pop(p, old);
-		yaml_event_delete(&item);
-	}
+	parse_list(p, ev, api_root_item, &l);
 }
 
 /* accounts */
@@ -1019,56 +1037,46 @@ static void on_acct_fingerprint(struct parser *p, const yaml_event_t *ev, void *
 		       show(shown, fp, strlen(fp)));
 }
 
-static void parse_names(struct parser *p, const yaml_event_t *ev, char ***names, size_t *count,
-			enum ref_kind k)
+struct names_ctx {
+	char ***names;
+	size_t *count;
+	size_t cap;
+	enum ref_kind kind;
+};
+
+static void name_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
 {
-	size_t cap = 0;
+	struct names_ctx *l = ctx;
+	char *s, **arr;
 
-	if (!begin_list(p, ev))
+	if (!get_string(p, item, 0, &s))
 		return;
-	for (size_t i = 0;; i++) {
-		yaml_event_t item;
-		size_t old;
-		char *s, **arr;
-
-		/* pushed first, so that what next() reports about the item names it */
-		old = path_index(p, i);
-		if (!next(p, &item))
-			return;
-		if (item.type == YAML_SEQUENCE_END_EVENT) {
-			path_pop(p, old);
-			yaml_event_delete(&item);
-			return;
-		}
-		if (get_string(p, &item, 0, &s)) {
-			arr = grow(*names, &cap, *count, sizeof(*arr));
-			if (!arr) {
-				cp_free(s);
-				fail(p, CP_ENOMEM);
-			} else {
-				*names = arr;
-				arr[(*count)++] = s;
-				if (strcmp(s, "*") != 0)
-					add_ref(p, k, s, p->acct, i, &item.start_mark);
-			}
-		}
-		path_pop(p, old);
-		yaml_event_delete(&item);
+	arr = grow(*l->names, &l->cap, *l->count, sizeof(*arr));
+	if (!arr) {
+		cp_free(s);
+		fail(p, CP_ENOMEM);
+		return;
 	}
+	*l->names = arr;
+	arr[(*l->count)++] = s;
+	if (strcmp(s, "*") != 0)
+		add_ref(p, l->kind, s, p->acct, i, &item->start_mark);
 }
 
 static void on_acct_read(struct parser *p, const yaml_event_t *ev, void *obj)
 {
 	struct cp_config_account *a = obj;
+	struct names_ctx l = {&a->read, &a->read_count, 0, REF_READ};
 
-	parse_names(p, ev, &a->read, &a->read_count, REF_READ);
+	parse_list(p, ev, name_item, &l);
 }
 
 static void on_acct_write(struct parser *p, const yaml_event_t *ev, void *obj)
 {
 	struct cp_config_account *a = obj;
+	struct names_ctx l = {&a->write, &a->write_count, 0, REF_WRITE};
 
-	parse_names(p, ev, &a->write, &a->write_count, REF_WRITE);
+	parse_list(p, ev, name_item, &l);
 }
 
 static const struct field account_fields[] = {
@@ -1079,49 +1087,37 @@ static const struct field account_fields[] = {
 	{"write", on_acct_write},
 };
 
+static void account_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	struct cp_config *c = l->owner;
+	struct cp_config_account *arr;
+	size_t errors = p->errors;
+	unsigned seen;
+
+	arr = grow(c->accounts, &l->cap, c->account_count, sizeof(*arr));
+	if (!arr) {
+		fail(p, CP_ENOMEM);
+		return;
+	}
+	c->accounts = arr;
+	memset(&arr[i], 0, sizeof(arr[i]));
+	c->account_count++;
+	p->acct = i;
+	if (!parse_mapping(p, item, account_fields, CP_ARRAY_LEN(account_fields), &arr[i], &seen))
+		return;
+	require(p, item, account_fields, 0x1, seen);
+	/* only when nothing else was wrong, or a bad hash would be reported twice */
+	if (!arr[i].password_hash && !arr[i].client_cert_fingerprint && p->errors == errors)
+		report(p, &item->start_mark,
+		       "an account needs password_hash or client_cert_fingerprint");
+}
+
 static void on_accounts(struct parser *p, const yaml_event_t *ev, void *obj)
 {
-	struct cp_config *c = obj;
-	size_t cap = 0;
+	struct list_ctx l = {obj, 0};
 
-	if (!begin_list(p, ev))
-		return;
-	for (size_t i = 0;; i++) {
-		struct cp_config_account *arr;
-		yaml_event_t item;
-		size_t old, errors = p->errors;
-		unsigned seen;
-
-		/* pushed first, so that what next() reports about the item names it */
-		old = path_index(p, i);
-		if (!next(p, &item))
-			return;
-		if (item.type == YAML_SEQUENCE_END_EVENT) {
-			path_pop(p, old);
-			yaml_event_delete(&item);
-			return;
-		}
-		arr = grow(c->accounts, &cap, c->account_count, sizeof(*arr));
-		if (!arr) {
-			fail(p, CP_ENOMEM);
-			yaml_event_delete(&item);
-			return;
-		}
-		c->accounts = arr;
-		memset(&arr[i], 0, sizeof(arr[i]));
-		c->account_count++;
-		p->acct = i;
-		if (parse_mapping(p, &item, account_fields, CP_ARRAY_LEN(account_fields), &arr[i],
-				  &seen)) {
-			require(p, &item, account_fields, 0x1, seen);
-			if (!arr[i].password_hash && !arr[i].client_cert_fingerprint &&
-			    p->errors == errors)
-				report(p, &item.start_mark,
-				       "an account needs password_hash or client_cert_fingerprint");
-		}
-		path_pop(p, old);
-		yaml_event_delete(&item);
-	}
+	parse_list(p, ev, account_item, &l);
 }
 
 static const struct field top_fields[] = {

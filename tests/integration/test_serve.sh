@@ -142,6 +142,45 @@ check "bad filter 400" [ "$(req "$OBJ?limit=-1")" = 400 ]
 check "delete" [ "$(req -X DELETE "$OBJ$ID/")" = 200 ]
 check "deleted is gone" [ "$(req "$OBJ$ID/")" = 404 ]
 
+# --- 10,000 objects, paged with limit=1000 while another client keeps posting
+gen() { # gen START COUNT -> an envelope of COUNT indicators
+	jq -nc --argjson s "$1" --argjson n "$2" '{objects: [range($s; $s + $n) | {
+		type: "indicator", spec_version: "2.1",
+		id: ("indicator--" + ("00000000" + (. | tostring))[-8:] + "-2222-4222-8222-222222222222"),
+		created: "2022-01-01T00:00:00.000Z", modified: "2022-01-01T00:00:00.000Z",
+		pattern: ("[ipv4-addr:value = '"'"'10.7." + ((. / 256 | floor) % 256 | tostring) + "." + (. % 256 | tostring) + "'"'"']"),
+		pattern_type: "stix", valid_from: "2022-01-01T00:00:00Z"}]}'
+}
+loaded=0
+for k in $(seq 0 9); do
+	gen $((k * 1000)) 1000 >"$TMP/batch.env"
+	[ "$(post_file "$TMP/batch.env")" = 202 ] && loaded=$((loaded + $(jq .success_count "$TMP/body")))
+done
+check "10,000 objects stored" [ "$loaded" = 10000 ]
+(
+	for k in $(seq 10 29); do
+		gen $((k * 1000)) 200 >"$TMP/w$k.env"
+		curl -sS -g --cacert "$CA" -u "$CRED" -H "Accept: $MT" -H "Content-Type: $MT" \
+			--data-binary @"$TMP/w$k.env" -o /dev/null "$OBJ"
+	done
+) &
+BUSY=$!
+: >"$TMP/seen"
+next=""
+for _ in $(seq 1 200); do
+	if [ -n "$next" ]; then code=$(req "$OBJ?match%5Btype%5D=indicator&limit=1000&next=$next")
+	else code=$(req "$OBJ?match%5Btype%5D=indicator&limit=1000"); fi
+	[ "$code" = 200 ] || { bad "busy paging status $code"; break; }
+	jq -r '.objects // [] | .[].id' "$TMP/body" >>"$TMP/seen"
+	[ "$(jq -r .more "$TMP/body")" = true ] || break
+	next=$(jq -r .next "$TMP/body")
+done
+wait "$BUSY"
+dups=$(sort "$TMP/seen" | uniq -d | wc -l)
+first10k=$(grep -c -- '^indicator--0000[0-9][0-9][0-9][0-9]-2222-4222-8222-222222222222$' "$TMP/seen")
+check "busy paging: no object repeated" [ "$dups" = 0 ]
+check "busy paging: all 10,000 seen" [ "$first10k" = 10000 ]
+
 # --- clean shutdown and restart: nothing acknowledged is lost
 kill -TERM "$PID"
 for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done

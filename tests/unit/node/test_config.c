@@ -283,7 +283,7 @@ static void flow_style_and_nulls(void **state)
 	          " api_roots: [{name: a, title: A, description: ~, collections: ~,}],"
 	          " accounts: [{name: n, password_hash: '" PWHASH "', read: ~, write: []}]}",
 	          &c);
-	assert_string_equal(c.listen_host, "");
+	assert_string_equal(c.listen_host, "0.0.0.0");
 	assert_int_equal(c.listen_port, 0);
 	assert_string_equal(c.title, "x");
 	assert_null(c.tls_cert);
@@ -333,8 +333,8 @@ static void listen_forms(void **state)
 	} ok[] = {
 		{"listen: 127.0.0.1:8443", "127.0.0.1", 8443},
 		{"listen: localhost:1", "localhost", 1},
-		{"listen: node-1.example.org:65535", "node-1.example.org", 65535},
-		{"listen: ':8080'", "", 8080},
+		{"listen: 192.0.2.7:65535", "192.0.2.7", 65535},
+		{"listen: ':8080'", "0.0.0.0", 8080},
 		{"listen: \"[::]:0\"", "::", 0},
 		{"listen: '[2001:db8::7]:443'", "2001:db8::7", 443},
 		{"listen: '[::ffff:192.0.2.1]:00080'", "::ffff:192.0.2.1", 80},
@@ -350,17 +350,21 @@ static void listen_forms(void **state)
 	}
 	expect_invalid("listen: 127.0.0.1", "listen", 1, "has no port");
 	expect_invalid("listen: '127.0.0.1:'", "listen", 1, "port must be a number from 0 to 65535");
-	expect_invalid("listen: h:65536", "listen", 1, "port must be a number from 0 to 65535");
-	expect_invalid("listen: h:123456", "listen", 1, "port must be");
-	expect_invalid("listen: h:-1", "listen", 1, "port must be");
-	expect_invalid("listen: h:8a", "listen", 1, "port must be");
+	expect_invalid("listen: localhost:65536", "listen", 1, "port must be a number from 0 to 65535");
+	expect_invalid("listen: localhost:123456", "listen", 1, "port must be");
+	expect_invalid("listen: localhost:-1", "listen", 1, "port must be");
+	expect_invalid("listen: localhost:8a", "listen", 1, "port must be");
 	expect_invalid("listen: ::1:80", "listen", 1, "IPv6 address in brackets");
 	expect_invalid("listen: '[::1]80'", "listen", 1, "not [IPv6 address]:port");
 	expect_invalid("listen: '[::1'", "listen", 1, "not [IPv6 address]:port");
 	expect_invalid("listen: '[]:80'", "listen", 1, "IPv6 address in brackets");
 	expect_invalid("listen: '[1.2.3.4]:80'", "listen", 1, "IPv6 address in brackets");
-	expect_invalid("listen: 'a b:80'", "listen", 1, "not a host name");
-	expect_invalid("listen: 'a/b:80'", "listen", 1, "not a host name");
+	expect_invalid("listen: 'a b:80'", "listen", 1, "not an IPv4 address or localhost");
+	/* names are not resolved: the daemon binds an address */
+	expect_invalid("listen: node.example.org:80", "listen", 1,
+	               "'node.example.org:80': host is not an IPv4 address or localhost");
+	expect_invalid("listen: 1.2.3:80", "listen", 1, "not an IPv4 address");
+	expect_invalid("listen: 256.1.1.1:80", "listen", 1, "not an IPv4 address");
 	expect_invalid("listen: 8443", "listen", 1, "has no port");
 	expect_invalid("listen: [a, b]", "listen", 1, "expected a string, got a list");
 	expect_invalid("listen:", "listen", 1, "must not be empty");
