@@ -93,7 +93,8 @@ static void check_config(const struct cp_config *c)
 			check(strcmp(c->accounts[o].name, acct->name) != 0);
 		check(acct->password_hash || fp);
 		check(!acct->password_hash || !strncmp(acct->password_hash, "$argon2", 7));
-		check(!fp || (strlen(fp) == 71 && !strncmp(fp, "sha256:", 7) && hex_lower(fp + 7, 64)));
+		check(!fp ||
+		      (strlen(fp) == 71 && !strncmp(fp, "sha256:", 7) && hex_lower(fp + 7, 64)));
 		check_names(acct->read, acct->read_count);
 		check_names(acct->write, acct->write_count);
 	}
@@ -127,8 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      !strcmp(d.items[i].message, d2.items[i].message));
 	if (err2 == CP_OK) {
 		check(again.api_root_count == c.api_root_count &&
-		      again.account_count == c.account_count &&
-		      again.listen_port == c.listen_port);
+		      again.account_count == c.account_count && again.listen_port == c.listen_port);
 		cp_config_release(&again);
 	}
 

@@ -477,7 +477,10 @@ static void print_diag(const char *what, const struct cp_diag *d)
 {
 	for (size_t i = 0; i < d->count; i++) {
 		const struct cp_finding *f = &d->items[i];
-		if (f->line)
+		/* configuration findings name their file and position themselves */
+		if (strcmp(f->code, "config") == 0)
+			fprintf(stderr, "cyberpact serve: %s\n", f->message);
+		else if (f->line)
 			fprintf(stderr, "cyberpact serve: %s:%u:%u: %s\n", what, f->line, f->column,
 				f->message);
 		else
@@ -693,7 +696,7 @@ int cmd_serve(int argc, char **argv)
 			cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_TRUST,
 			ca_pem ? ca_pem : NULL, MHD_OPTION_HTTPS_PRIORITIES,
 			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
-			threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+			threads, MHD_OPTION_CONNECTION_TIMEOUT, n->cfg.connection_timeout,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, n, MHD_OPTION_END);
 		(void)sl;

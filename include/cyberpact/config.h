@@ -15,6 +15,7 @@
  *   limits:
  *     max_content_length: 10485760
  *     page_size: 1000             # server-chosen maximum objects per page
+ *     connection_timeout: 30      # seconds before an idle or slow client is dropped
  *   api_roots:
  *     - name: api1
  *       title: Default API root
@@ -37,8 +38,9 @@
  *  - unknown and duplicate keys, wrong types (a list where a mapping is expected...),
  *    missing required keys (api root name and title, collection id and title,
  *    account name), strings with NUL characters;
- *  - listen syntax (host an IPv4 address, localhost or [IPv6]) and port range; page_size 1..10000; max_content_length
- *    1024..CP_LIMIT_DOC_BYTES; tls cert and key given together;
+ *  - listen syntax (host an IPv4 address, localhost or [IPv6]) and port range;
+ *    page_size 1..10000; max_content_length 1024..CP_LIMIT_DOC_BYTES; tls cert and
+ *    key given together;
  *  - API root names [A-Za-z0-9_-]+ and not "taxii2" (the discovery path), unique;
  *    titles non-empty; collection ids lowercase RFC 4122 UUIDs; ids and aliases
  *    unique within their API root; an alias is not "*";
@@ -96,6 +98,7 @@ struct cp_config {
 	char *tls_cert, *tls_key, *tls_client_ca; /* NULL = the generated ones in data_dir/pki */
 	size_t max_content_length; /* default 10 MiB */
 	size_t page_size;          /* default 1000 */
+	unsigned connection_timeout; /* seconds an idle or slow connection may last, 1..3600, default 30 */
 	struct cp_config_api_root *api_roots;
 	size_t api_root_count;
 	struct cp_config_account *accounts;

@@ -327,8 +327,8 @@ static bool is_null(const yaml_event_t *ev)
 	v = (const char *)ev->data.scalar.value;
 	n = ev->data.scalar.length;
 	return n == 0 || (n == 1 && v[0] == '~') ||
-	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
-			   !memcmp(v, "NULL", 4)));
+	       (n == 4 &&
+		(!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
 }
 
 static const char *kind(const yaml_event_t *ev)
@@ -689,7 +689,8 @@ static bool parse_listen(struct parser *p, const yaml_mark_t *m, const char *s, 
 		const char *colon = strchr(s, ':');
 
 		if (!colon) {
-			report(p, m, "'%s' has no port: expected host:port, [IPv6 address]:port or :port",
+			report(p, m,
+			       "'%s' has no port: expected host:port, [IPv6 address]:port or :port",
 			       shown);
 			return false;
 		}
@@ -709,13 +710,15 @@ static bool parse_listen(struct parser *p, const yaml_mark_t *m, const char *s, 
 			struct in_addr a;
 
 			if (hlen >= sizeof(addr)) {
-				report(p, m, "'%s': host is not an IPv4 address or localhost", shown);
+				report(p, m, "'%s': host is not an IPv4 address or localhost",
+				       shown);
 				return false;
 			}
 			memcpy(addr, h, hlen);
 			addr[hlen] = '\0';
 			if (inet_pton(AF_INET, addr, &a) != 1) {
-				report(p, m, "'%s': host is not an IPv4 address or localhost", shown);
+				report(p, m, "'%s': host is not an IPv4 address or localhost",
+				       shown);
 				return false;
 			}
 		}
@@ -813,9 +816,18 @@ static void on_page_size(struct parser *p, const yaml_event_t *ev, void *obj)
 		((struct cp_config *)obj)->page_size = (size_t)v;
 }
 
+static void on_connection_timeout(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	uintmax_t v;
+
+	if (get_uint(p, ev, 1, 3600, &v))
+		((struct cp_config *)obj)->connection_timeout = (unsigned)v;
+}
+
 static const struct field limits_fields[] = {
 	{"max_content_length", on_max_content_length},
 	{"page_size", on_page_size},
+	{"connection_timeout", on_connection_timeout},
 };
 
 static void on_limits(struct parser *p, const yaml_event_t *ev, void *obj)
@@ -921,7 +933,8 @@ static void on_root_name(struct parser *p, const yaml_event_t *ev, void *obj)
 	for (const char *s = root->name; *s; s++) {
 		if (!is_alnum((unsigned char)*s) && *s != '-' && *s != '_') {
 			report(p, &ev->start_mark,
-			       "'%s' is not a valid API root name (use letters, digits, '-' and '_')",
+			       "'%s' is not a valid API root name "
+			       "(use letters, digits, '-' and '_')",
 			       shown);
 			return;
 		}
@@ -1297,7 +1310,8 @@ static void cross_check(struct parser *p)
 		known = bsearch(&r->s, names, name_count, sizeof(*names), cmp_str) != NULL;
 		if (!known)
 			report(p, &r->mark,
-			       "'%s' is neither \"*\" nor the id or alias of a configured collection",
+			       "'%s' is neither \"*\" nor the id or alias of a configured "
+			       "collection",
 			       shown);
 	}
 out:
@@ -1358,6 +1372,7 @@ enum cp_err cp_config_defaults(struct cp_config *c)
 	d.listen_port = DEFAULT_PORT;
 	d.max_content_length = DEFAULT_MAX_CONTENT_LENGTH;
 	d.page_size = DEFAULT_PAGE_SIZE;
+	d.connection_timeout = 30;
 	if (!d.listen_host || !d.data_dir || !d.title) {
 		cp_config_release(&d);
 		memset(c, 0, sizeof(*c));

@@ -189,8 +189,27 @@ wait "$PID"; rc=$?
 check "clean exit status" [ "$rc" = 0 ]
 PID=""
 cred_before="$CRED"
+printf 'limits:\n  connection_timeout: 2\n' >>"$TMP/node/cyberpact.yaml"
 start || exit 1
 check "credentials kept" [ "$CRED" = "$cred_before" ]
+
+# --- slow clients: 20 connections that never finish a TLS handshake do not stop
+# others from being served, and are dropped after connection_timeout
+port=${BASE##*:}
+for i in $(seq 1 20); do
+	eval "exec $((i + 20))<>/dev/tcp/127.0.0.1/$port"
+	printf '\x16\x03\x01' >&$((i + 20)) # the first bytes of a TLS record, then nothing
+done
+check "served while slow clients hang" [ "$(req "$URL")" = 200 ]
+sleep 4
+closed=0
+for i in $(seq 1 20); do
+	# a dropped connection reads end-of-file (or an alert) at once instead of blocking
+	if timeout 2 cat <&$((i + 20)) >/dev/null 2>&1; then closed=$((closed + 1)); fi
+	eval "exec $((i + 20))<&-"
+done
+check "slow clients dropped after the timeout" [ "$closed" = 20 ]
+check "served after slow clients" [ "$(req "$URL")" = 200 ]
 check "data kept after restart" [ "$(req "$OBJ?match%5Btype%5D=identity")" = 200 ]
 check "data kept count" [ "$(jq '.objects | length' "$TMP/body")" -ge 1 ]
 
