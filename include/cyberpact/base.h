@@ -99,6 +99,20 @@ static inline struct cp_str cp_str_from(const char *s)
 
 bool cp_str_eq(struct cp_str a, const char *b);
 
+/* Value of a hexadecimal digit (0-9, a-f, A-F), or -1. */
+int cp_hex_digit(int c);
+/* Value of a base64 character of RFC 4648 (A-Z, a-z, 0-9, '+', '/'), or -1. */
+int cp_base64_digit(int c);
+/* Are all len bytes of s hexadecimal digits? */
+bool cp_is_hex(const char *s, size_t len);
+
+/*
+ * Make the array *ptr (of *cap elements of elem_len bytes) hold at least need
+ * elements, doubling its capacity (from 16). False on overflow or out of memory; the
+ * array is unchanged then.
+ */
+CP_MUST_CHECK bool cp_array_grow(void **ptr, size_t *cap, size_t need, size_t elem_len);
+
 /* --------------------------------------------------------- bounded buffer */
 
 /*

@@ -114,3 +114,60 @@ bool cp_str_eq(struct cp_str a, const char *b)
 	size_t n = strlen(b);
 	return a.len == n && (n == 0 || memcmp(a.ptr, b, n) == 0);
 }
+
+int cp_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cp_base64_digit(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+bool cp_is_hex(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (cp_hex_digit((unsigned char)s[i]) < 0)
+			return false;
+	return true;
+}
+
+bool cp_array_grow(void **ptr, size_t *cap, size_t need, size_t elem_len)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return false;
+		ncap *= 2;
+	}
+	if (elem_len && ncap > SIZE_MAX / elem_len)
+		return false;
+	p = cp_realloc(*ptr, ncap * elem_len);
+	if (!p)
+		return false;
+	*ptr = p;
+	*cap = ncap;
+	return true;
+}

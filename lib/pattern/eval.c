@@ -81,24 +81,6 @@ struct cp_pattern_evaluator {
 	enum cp_err err;
 };
 
-static bool grow(void **ptr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = cp_realloc(*ptr, ncap * size);
-	if (!p)
-		return false;
-	*ptr = p;
-	*cap = ncap;
-	return true;
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -113,7 +95,7 @@ static uint32_t emit(struct cp_pattern_evaluator *ev, enum iop op, uint32_t a,
 		     const struct cp__pat_obs *node)
 {
 	if (ev->err || ev->code_len >= UINT32_MAX - 1 ||
-	    !grow((void **)&ev->code, &ev->code_cap, ev->code_len + 1, sizeof(*ev->code))) {
+	    !cp_array_grow((void **)&ev->code, &ev->code_cap, ev->code_len + 1, sizeof(*ev->code))) {
 		ev->err = ev->err ? ev->err : CP_ENOMEM;
 		return 0;
 	}
@@ -192,7 +174,7 @@ static void compile(struct cp_pattern_evaluator *ev, const struct cp__pat_obs *n
 	switch (node->kind) {
 	case OBS_SIMPLE:
 		if (ev->leaf_count >= UINT32_MAX ||
-		    !grow((void **)&ev->leaves, &ev->leaf_cap, ev->leaf_count + 1,
+		    !cp_array_grow((void **)&ev->leaves, &ev->leaf_cap, ev->leaf_count + 1,
 			  sizeof(*ev->leaves))) {
 			ev->err = CP_ENOMEM;
 			return;
@@ -317,7 +299,7 @@ static void collect_preps(struct cp_pattern_evaluator *ev, const struct cp__pat_
 		if (c->kind == CMP_TEST) {
 			if (c->op != OP_MATCHES && c->op != OP_LIKE)
 				return;
-			if (!grow((void **)&ev->preps, &ev->prep_cap, ev->prep_count + 1,
+			if (!cp_array_grow((void **)&ev->preps, &ev->prep_cap, ev->prep_count + 1,
 				  sizeof(*ev->preps))) {
 				ev->err = CP_ENOMEM;
 				return;
@@ -511,32 +493,6 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
 	return n >= k && memcmp(s + n - k, suffix, k) == 0;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decode a hex or base64 (RFC 4648, padded) property value into out; false if invalid. */
 static bool decode(struct run *r, const char *s, size_t n, bool hex, struct cp_buf *out)
 {
@@ -545,7 +501,7 @@ static bool decode(struct run *r, const char *s, size_t n, bool hex, struct cp_b
 		if (n % 2)
 			return false;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+			int hi = cp_hex_digit((unsigned char)s[i]), lo = cp_hex_digit((unsigned char)s[i + 1]);
 			if (hi < 0 || lo < 0)
 				return false;
 			cp_buf_putc(out, (char)(hi * 16 + lo));
@@ -562,7 +518,7 @@ static bool decode(struct run *r, const char *s, size_t n, bool hex, struct cp_b
 				pad++;
 				continue;
 			}
-			v = b64val((unsigned char)s[i]);
+			v = cp_base64_digit((unsigned char)s[i]);
 			if (v < 0 || pad)
 				return false;
 			acc = (acc << 6) | (uint32_t)v;
@@ -1014,7 +970,7 @@ static bool push_item(struct run *r, const struct item *it)
 {
 	if (!charge(r, 1))
 		return false;
-	if (!grow((void **)&r->stack, &r->stack_cap, r->stack_len + 1, sizeof(*r->stack))) {
+	if (!cp_array_grow((void **)&r->stack, &r->stack_cap, r->stack_len + 1, sizeof(*r->stack))) {
 		r->err = CP_ENOMEM;
 		return false;
 	}
@@ -1167,7 +1123,7 @@ static bool collect_types(struct run *r, const struct cp__pat_cmp *c, const char
 {
 	for (;; c = c->left) {
 		if (c->kind == CMP_TEST) {
-			if (!grow((void **)types, cap, *count + 1, sizeof(**types))) {
+			if (!cp_array_grow((void **)types, cap, *count + 1, sizeof(**types))) {
 				r->err = CP_ENOMEM;
 				return false;
 			}
@@ -1233,7 +1189,7 @@ static bool set_var(struct run *r, size_t idx, int64_t value)
 {
 	if (r->vars[idx] == value)
 		return true;
-	if (!grow((void **)&r->trail, &r->trail_cap, r->trail_len + 1, sizeof(*r->trail))) {
+	if (!cp_array_grow((void **)&r->trail, &r->trail_cap, r->trail_len + 1, sizeof(*r->trail))) {
 		r->err = CP_ENOMEM;
 		return false;
 	}
@@ -1330,7 +1286,7 @@ static bool bind_obs(struct run *r, uint32_t o)
 	const struct cp__pat_observation *ob = &r->set->obs[o];
 	int64_t top = r->vars[V_TOP], n = r->vars[V_SCOPES];
 
-	if (!grow((void **)&r->trail, &r->trail_cap, r->trail_len + 1, sizeof(*r->trail))) {
+	if (!cp_array_grow((void **)&r->trail, &r->trail_cap, r->trail_len + 1, sizeof(*r->trail))) {
 		r->err = CP_ENOMEM;
 		return false;
 	}
@@ -1375,7 +1331,7 @@ static bool push_scope(struct run *r, uint32_t pc, struct cp_time a)
 
 static bool push_choice(struct run *r, uint32_t pc, uint32_t pos)
 {
-	if (!grow((void **)&r->choices, &r->choice_cap, r->choice_len + 1, sizeof(*r->choices))) {
+	if (!cp_array_grow((void **)&r->choices, &r->choice_cap, r->choice_len + 1, sizeof(*r->choices))) {
 		r->err = CP_ENOMEM;
 		return false;
 	}

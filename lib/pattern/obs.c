@@ -169,24 +169,6 @@ static void finding(struct loader *l, enum cp_severity sev, const char *code, co
 	cp_buf_truncate(&l->ptr, mark);
 }
 
-static bool grow(void **ptr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = cp_realloc(*ptr, ncap * size);
-	if (!p)
-		return false;
-	*ptr = p;
-	*cap = ncap;
-	return true;
-}
-
 static bool add_sco(struct loader *l, const char *key, const json_t *obj, uint32_t o)
 {
 	struct cp_pattern_obs_set *set = l->set;
@@ -198,7 +180,7 @@ static bool add_sco(struct loader *l, const char *key, const json_t *obj, uint32
 		l->err = CP_ETOOBIG;
 		return false;
 	}
-	if (!grow((void **)&set->scos, &set->sco_cap, set->sco_count + 1, sizeof(*set->scos))) {
+	if (!cp_array_grow((void **)&set->scos, &set->sco_cap, set->sco_count + 1, sizeof(*set->scos))) {
 		l->err = CP_ENOMEM;
 		return false;
 	}
@@ -341,7 +323,7 @@ static void add_observed_data(struct loader *l, const json_t *od)
 		if (w == start || strcmp(set->scos[w - 1].key, set->scos[i].key) != 0)
 			set->scos[w++] = set->scos[i];
 	set->sco_count = w;
-	if (!grow((void **)&set->obs, &set->cap, set->count + 1, sizeof(*set->obs))) {
+	if (!cp_array_grow((void **)&set->obs, &set->cap, set->count + 1, sizeof(*set->obs))) {
 		l->err = CP_ENOMEM;
 		return;
 	}
@@ -547,7 +529,7 @@ enum cp_err cp_pattern_obs_set_add_json(struct cp_pattern_obs_set *set, const js
 	l.set = set;
 	l.diag = diag;
 	cp_buf_init(&l.ptr, 0);
-	if (!grow((void **)&set->docs, &set->doc_cap, set->doc_count + 1, sizeof(*set->docs))) {
+	if (!cp_array_grow((void **)&set->docs, &set->doc_cap, set->doc_count + 1, sizeof(*set->docs))) {
 		err = CP_ENOMEM;
 		goto out;
 	}

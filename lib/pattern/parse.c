@@ -267,32 +267,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Find the closing quote of a quoted literal starting at text[q] == '\''. */
 static bool quoted_end(struct parser *ps, size_t q, size_t *end)
 {
@@ -359,7 +333,7 @@ static bool lex_hex(struct parser *ps, struct token *t, size_t q)
 	}
 	n = end - q - 1;
 	for (size_t i = q + 1; i < end; i++)
-		if (hexval(ps->text[i]) < 0) {
+		if (cp_hex_digit((unsigned char)ps->text[i]) < 0) {
 			SYNTAX(ps, i, "hex constants may only contain 0-9 and a-f");
 			return false;
 		}
@@ -371,8 +345,8 @@ static bool lex_hex(struct parser *ps, struct token *t, size_t q)
 	if (!out)
 		return false;
 	for (size_t i = 0; i < n / 2; i++)
-		out[i] = (uint8_t)(hexval(ps->text[q + 1 + 2 * i]) * 16 +
-				   hexval(ps->text[q + 2 + 2 * i]));
+		out[i] = (uint8_t)(cp_hex_digit((unsigned char)ps->text[q + 1 + 2 * i]) * 16 +
+				   cp_hex_digit((unsigned char)ps->text[q + 2 + 2 * i]));
 	t->str = (const char *)out;
 	t->str_len = n / 2;
 	t->len = end + 1 - t->start;
@@ -403,7 +377,7 @@ static bool lex_binary(struct parser *ps, struct token *t, size_t q)
 			nchars++;
 			continue;
 		}
-		v = b64val(c);
+		v = cp_base64_digit((unsigned char)c);
 		if (v < 0 || pad) {
 			SYNTAX(ps, i, "binary constants must be base64 (RFC 4648)");
 			return false;

@@ -179,15 +179,6 @@ bool cp__stix_lang_tag_ok(const char *tag)
 
 /* ------------------------------------------------------------------- hashes */
 
-static bool all_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-		      (s[i] >= 'A' && s[i] <= 'F')))
-			return false;
-	return true;
-}
-
 /* ssdeep: blocksize ':' hash1 ':' hash2, base64 alphabet hashes (max 64 chars each). */
 static bool ssdeep_ok(const char *s)
 {
@@ -231,6 +222,14 @@ static const struct {
 	{"SHA3-512", 128, {"sha3-512", "SHA3512", NULL}},
 };
 
+size_t cp__stix_hash_hex_len(const char *name, size_t len)
+{
+	for (size_t i = 0; i < CP_ARRAY_LEN(hash_lens); i++)
+		if (strlen(hash_lens[i].name) == len && memcmp(hash_lens[i].name, name, len) == 0)
+			return hash_lens[i].hex_len;
+	return 0;
+}
+
 void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value)
 {
 	const char *key;
@@ -271,7 +270,7 @@ void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value)
 		for (size_t i = 0; i < CP_ARRAY_LEN(hash_lens); i++) {
 			if (strcmp(key, hash_lens[i].name) == 0) {
 				known = true;
-				if (n != hash_lens[i].hex_len || !all_hex(s, n))
+				if (n != hash_lens[i].hex_len || !cp_is_hex(s, n))
 					cp__stix_err_at(v, key, "hash-value",
 							"a %s hash must be %zu hex digits",
 							key, hash_lens[i].hex_len);
@@ -296,8 +295,8 @@ void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value)
 						"'%s' is not an ssdeep hash (blocksize:hash:hash)", s);
 		} else if (strcmp(key, "TLSH") == 0) {
 			/* 70 hex digits, or 72 with the version prefix "T1" */
-			bool ok = (n == 70 && all_hex(s, n)) ||
-				  (n == 72 && s[0] == 'T' && s[1] == '1' && all_hex(s + 2, 70));
+			bool ok = (n == 70 && cp_is_hex(s, n)) ||
+				  (n == 72 && s[0] == 'T' && s[1] == '1' && cp_is_hex(s + 2, 70));
 			if (!ok)
 				cp__stix_err_at(v, key, "hash-value",
 						"a TLSH hash must be 70 hex digits (or 'T1' and 70)");

@@ -8,17 +8,6 @@
 
 #include "internal.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 4122: 8-4-4-4-12 hex digits, variant bits 10xx. */
 bool cp__stix_uuid_ok(const char *s, size_t len)
 {
@@ -28,16 +17,16 @@ bool cp__stix_uuid_ok(const char *s, size_t len)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return false;
-		} else if (hexval(s[i]) < 0) {
+		} else if (cp_hex_digit((unsigned char)s[i]) < 0) {
 			return false;
 		}
 	}
-	return (hexval(s[19]) & 0xc) == 0x8;
+	return (cp_hex_digit((unsigned char)s[19]) & 0xc) == 0x8;
 }
 
 unsigned cp__stix_uuid_version(const char *s)
 {
-	return (unsigned)hexval(s[14]);
+	return (unsigned)cp_hex_digit((unsigned char)s[14]);
 }
 
 bool cp_stix_id_is_valid(const char *id, size_t *type_len)

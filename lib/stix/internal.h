@@ -157,6 +157,8 @@ extern const struct cp__stix_prop cp__stix_granular_props[];
 /* Is tag a well-formed RFC 5646 language tag (syntax only)? */
 bool cp__stix_lang_tag_ok(const char *tag);
 void cp__stix_check_hashes(struct cp__stix_vctx *v, const json_t *value);
+/* Hex digits of a fixed-length hash algorithm of hash-algorithm-ov (MD5 32, ...), or 0. */
+size_t cp__stix_hash_hex_len(const char *name, size_t len);
 void cp__stix_check_extensions(struct cp__stix_vctx *v, const json_t *obj, const json_t *exts);
 void cp__stix_check_granular(struct cp__stix_vctx *v, const json_t *obj, const json_t *gm);
 

@@ -100,21 +100,6 @@ static bool addr_ok(const char *s, size_t n, int family)
 	return inet_pton(family, buf, out) == 1;
 }
 
-static const struct {
-	const char *name;
-	size_t hex_len;
-} hash_lens[] = {{"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},
-		 {"SHA-512", 128}, {"SHA3-256", 64}, {"SHA3-512", 128}};
-
-static bool all_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-		      (s[i] >= 'A' && s[i] <= 'F')))
-			return false;
-	return true;
-}
-
 static void warn_at(struct walk *w, size_t offset, const char *code, const char *fmt, ...)
 	CP_PRINTF(4, 5);
 
@@ -158,14 +143,11 @@ static void check_value(struct walk *w, const struct cp_pattern_comparison *c, c
 			"'%.*s' is not an IPv6 address or CIDR block", (int)(n > 80 ? 80 : n), s);
 	if (c->path_count == 2 && c->key[0] && c->key[1] && c->key_len[0] == 6 &&
 	    memcmp(c->key[0], "hashes", 6) == 0) {
-		for (size_t i = 0; i < CP_ARRAY_LEN(hash_lens); i++)
-			if (strlen(hash_lens[i].name) == c->key_len[1] &&
-			    memcmp(hash_lens[i].name, c->key[1], c->key_len[1]) == 0 &&
-			    (n != hash_lens[i].hex_len || !all_hex(s, n)))
-				warn_at(w, c->offset, "pattern-value",
-					"a %s hash is %zu hex digits; '%.*s' can never match",
-					hash_lens[i].name, hash_lens[i].hex_len,
-					(int)(n > 140 ? 140 : n), s);
+		size_t want = cp__stix_hash_hex_len(c->key[1], c->key_len[1]);
+		if (want && (n != want || !cp_is_hex(s, n)))
+			warn_at(w, c->offset, "pattern-value",
+				"a %.*s hash is %zu hex digits; '%.*s' can never match",
+				(int)c->key_len[1], c->key[1], want, (int)(n > 140 ? 140 : n), s);
 	}
 }
 

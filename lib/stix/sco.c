@@ -64,11 +64,6 @@ static bool is_alnum(char c)
 	return is_alpha(c) || is_digit(c);
 }
 
-static bool is_hexdigit(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static const struct cp__stix_prop *find_in(const struct cp__stix_prop *props, const char *name)
 {
 	for (; props && props->name; props++)
@@ -895,7 +890,7 @@ static void icmp_byte(struct cp__stix_vctx *v, const json_t *ext, const char *pr
 	for (i = 0; i < n && s[i] == '0'; i++)
 		;
 	for (size_t k = i; k < n; k++)
-		if (!is_hexdigit(s[k]))
+		if (cp_hex_digit((unsigned char)s[k]) < 0)
 			return; /* hex-format already reported */
 	if (n - i > 2)
 		cp__stix_err_at(v, prop, "out-of-range",

@@ -525,12 +525,10 @@ static void check_scalar(struct cp__stix_vctx *v, const struct cp__stix_prop *p,
 		}
 		s = json_string_value(j);
 		n = json_string_length(j);
-		for (size_t i = 0; i < n; i++)
-			if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-			      (s[i] >= 'A' && s[i] <= 'F'))) {
-				cp__stix_err(v, "hex-format", "is not a hexadecimal string");
-				return;
-			}
+		if (!cp_is_hex(s, n)) {
+			cp__stix_err(v, "hex-format", "is not a hexadecimal string");
+			return;
+		}
 		if (n % 2)
 			cp__stix_err(v, "hex-format", "must have an even number of hex digits");
 		return;
