@@ -179,7 +179,7 @@ static void usage_now(struct usage *u)
 	u->wall = now_s();
 	getrusage(RUSAGE_SELF, &ru);
 	u->client_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-			(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	u->server_cpu = -1;
 	u->server_write_bytes = -1;
 	if (server_pid <= 0)
@@ -191,8 +191,9 @@ static void usage_now(struct usage *u)
 			/* fields 14 and 15 (utime, stime) follow the ')' that ends field 2 */
 			const char *p = strrchr(line, ')');
 			unsigned long long ut = 0, st = 0;
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-					&ut, &st) == 2)
+			if (p &&
+			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			           &ut, &st) == 2)
 				u->server_cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 		}
 		fclose(f);
@@ -243,10 +244,10 @@ struct opts {
 };
 
 static const char usage_text[] =
-	"usage: taxii_load ingest|get|discovery --url DISCOVERY_URL --collection ID\n"
-	"                  --credentials FILE --cacert FILE [--api-root NAME] [--clients LIST]\n"
-	"                  [--requests N] [--objects N] [--envelope N] [--limit N] [--seed N]\n"
-	"                  [--pid SERVER_PID]\n";
+        "usage: taxii_load ingest|get|discovery --url DISCOVERY_URL --collection ID\n"
+        "                  --credentials FILE --cacert FILE [--api-root NAME] [--clients LIST]\n"
+        "                  [--requests N] [--objects N] [--envelope N] [--limit N] [--seed N]\n"
+        "                  [--pid SERVER_PID]\n";
 
 static bool parse_size(const char *s, size_t *out)
 {
@@ -354,7 +355,7 @@ static void client_init(struct client *c, const struct opts *o)
 	c->hdr_get = curl_slist_append(NULL, "Accept: application/taxii+json;version=2.1");
 	c->hdr_post = curl_slist_append(NULL, "Accept: application/taxii+json;version=2.1");
 	c->hdr_post =
-		curl_slist_append(c->hdr_post, "Content-Type: application/taxii+json;version=2.1");
+	        curl_slist_append(c->hdr_post, "Content-Type: application/taxii+json;version=2.1");
 	/* no 100-continue round trip before large bodies */
 	c->hdr_post = curl_slist_append(c->hdr_post, "Expect:");
 	curl_easy_setopt(c->h, CURLOPT_CAINFO, o->cacert);
@@ -416,8 +417,8 @@ static bool client_do(struct client *c, const char *url, const char *post, size_
  * GET, then all start together at a barrier.
  */
 struct phase;
-typedef bool (*request_fn)(struct phase *ph, struct client *c, size_t i, unsigned *rng,
-			   char *why, size_t why_len);
+typedef bool (*request_fn)(struct phase *ph, struct client *c, size_t i, unsigned *rng, char *why,
+                           size_t why_len);
 
 struct phase {
 	const struct opts *o;
@@ -450,7 +451,7 @@ static void *worker_main(void *arg)
 	client_init(&c, ph->o);
 	if (!client_do(&c, ph->o->url, NULL, 0) || c.status != 200)
 		fprintf(stderr, "taxii_load: warm-up GET %s failed: %s (HTTP %ld)\n", ph->o->url,
-			c.err, c.status);
+		        c.err, c.status);
 	pthread_barrier_wait(&ph->start);
 	while ((i = atomic_fetch_add(&ph->next, 1)) < ph->total) {
 		double t0 = now_s();
@@ -477,7 +478,7 @@ struct result {
 /* u0 and u1 are taken right after the start and after the last client ends, so the
  * untimed warm-up (threads, TLS handshakes) is not in the CPU figures either */
 static void run_phase(struct phase *ph, unsigned clients, struct result *r, struct usage *u0,
-		      struct usage *u1)
+                      struct usage *u1)
 {
 	struct worker *w = xmalloc(clients * sizeof(*w));
 	double t0, t1, sum = 0;
@@ -539,7 +540,7 @@ static void print_latency(const struct result *r)
 /* ----------------------------------------------------------- discovery */
 
 static bool discovery_request(struct phase *ph, struct client *c, size_t i, unsigned *rng,
-			      char *why, size_t why_len)
+                              char *why, size_t why_len)
 {
 	(void)i;
 	(void)rng;
@@ -549,7 +550,7 @@ static bool discovery_request(struct phase *ph, struct client *c, size_t i, unsi
 	}
 	if (c->status != 200 || !strstr(c->body.ptr ? c->body.ptr : "", "\"api_roots\"")) {
 		snprintf(why, why_len, "GET discovery: HTTP %ld: %.200s", c->status,
-			 c->body.ptr ? c->body.ptr : "");
+		         c->body.ptr ? c->body.ptr : "");
 		return false;
 	}
 	return true;
@@ -594,7 +595,7 @@ static size_t make_indicator(char *out, size_t cap, uint64_t seed, uint64_t n)
 	time_t sec = (time_t)(1704067200 + (int64_t)(n / 1000) % (3 * 365 * 86400));
 	unsigned ms = (unsigned)(n % 1000);
 	unsigned a = 10u + (unsigned)(n >> 24) % 200u, b = (unsigned)(n >> 16) & 255u,
-		 c = (unsigned)(n >> 8) & 255u, d = (unsigned)n & 255u;
+	         c = (unsigned)(n >> 8) & 255u, d = (unsigned)n & 255u;
 	struct tm tm;
 	char day[32];
 	int len;
@@ -602,26 +603,26 @@ static size_t make_indicator(char *out, size_t cap, uint64_t seed, uint64_t n)
 	gmtime_r(&sec, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	len = snprintf(
-		out, cap,
-		"{\"type\":\"indicator\",\"spec_version\":\"2.1\","
-		"\"id\":\"indicator--%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-%04" PRIx32
-		"-%04" PRIx32 "%08" PRIx32 "\","
-		"\"created\":\"%s.%03uZ\",\"modified\":\"%s.%03uZ\","
-		"\"created_by_ref\":\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\","
-		"\"name\":\"C2 server %u.%u.%u.%u\","
-		"\"description\":\"Synthetic indicator from bench/taxii_load: an IPv4 address "
-		"seen as command-and-control in a partner's sensor logs, load object %" PRIu64
-		".\","
-		"\"indicator_types\":[\"malicious-activity\"],"
-		"\"pattern\":\"[ipv4-addr:value = '%u.%u.%u.%u']\","
-		"\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\","
-		"\"valid_from\":\"%sZ\","
-		"\"labels\":[\"c2\",\"benchmark\"],\"confidence\":70,"
-		"\"object_marking_refs\":[\"marking-definition--34098fce-860f-48ae-8e50-"
-		"ebd3cc5e41da\"]}",
-		(uint32_t)(r1 >> 32), (uint32_t)(r1 >> 16) & 0xffffu, (uint32_t)r1 & 0xfffu,
-		0x8000u | ((uint32_t)(r2 >> 48) & 0x3fffu), (uint32_t)(r2 >> 32) & 0xffffu,
-		(uint32_t)n, day, ms, day, ms, a, b, c, d, n, a, b, c, d, day);
+	        out, cap,
+	        "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+	        "\"id\":\"indicator--%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-%04" PRIx32
+	        "-%04" PRIx32 "%08" PRIx32 "\","
+	        "\"created\":\"%s.%03uZ\",\"modified\":\"%s.%03uZ\","
+	        "\"created_by_ref\":\"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff\","
+	        "\"name\":\"C2 server %u.%u.%u.%u\","
+	        "\"description\":\"Synthetic indicator from bench/taxii_load: an IPv4 address "
+	        "seen as command-and-control in a partner's sensor logs, load object %" PRIu64
+	        ".\","
+	        "\"indicator_types\":[\"malicious-activity\"],"
+	        "\"pattern\":\"[ipv4-addr:value = '%u.%u.%u.%u']\","
+	        "\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\","
+	        "\"valid_from\":\"%sZ\","
+	        "\"labels\":[\"c2\",\"benchmark\"],\"confidence\":70,"
+	        "\"object_marking_refs\":[\"marking-definition--34098fce-860f-48ae-8e50-"
+	        "ebd3cc5e41da\"]}",
+	        (uint32_t)(r1 >> 32), (uint32_t)(r1 >> 16) & 0xffffu, (uint32_t)r1 & 0xfffu,
+	        0x8000u | ((uint32_t)(r2 >> 48) & 0x3fffu), (uint32_t)(r2 >> 32) & 0xffffu,
+	        (uint32_t)n, day, ms, day, ms, a, b, c, d, n, a, b, c, d, day);
 	if (len < 0 || (size_t)len >= cap) {
 		fprintf(stderr, "taxii_load: indicator template too long\n");
 		exit(2);
@@ -637,7 +638,7 @@ struct envelopes {
 };
 
 static void make_envelopes(struct envelopes *e, uint64_t seed, uint64_t first, size_t objects,
-			   size_t per)
+                           size_t per)
 {
 	char obj[2048];
 
@@ -678,8 +679,8 @@ static long json_count(const char *body, const char *key)
 	return strtol(p + strlen(key), NULL, 10);
 }
 
-static bool ingest_request(struct phase *ph, struct client *c, size_t i, unsigned *rng,
-			   char *why, size_t why_len)
+static bool ingest_request(struct phase *ph, struct client *c, size_t i, unsigned *rng, char *why,
+                           size_t why_len)
 {
 	const struct envelopes *e = ph->arg;
 	const char *body;
@@ -694,14 +695,15 @@ static bool ingest_request(struct phase *ph, struct client *c, size_t i, unsigne
 	ok = json_count(body, "\"success_count\":");
 	bad = json_count(body, "\"failure_count\":");
 	if (c->status != 202 || ok != (long)e->objects_each || bad != 0) {
-		snprintf(why, why_len, "POST envelope %zu: HTTP %ld, success_count %ld of %zu: %.300s",
-			 i, c->status, ok, e->objects_each, body);
+		snprintf(why, why_len,
+		         "POST envelope %zu: HTTP %ld, success_count %ld of %zu: %.300s", i,
+		         c->status, ok, e->objects_each, body);
 		return false;
 	}
 	/* a success for an object that was there already is not an insert */
 	if (strstr(body, "already stored")) {
-		snprintf(why, why_len, "POST envelope %zu: objects were already stored (reused seed?)",
-			 i);
+		snprintf(why, why_len,
+		         "POST envelope %zu: objects were already stored (reused seed?)", i);
 		return false;
 	}
 	return true;
@@ -731,12 +733,12 @@ static size_t run_ingest(const struct opts *o)
 		ph.arg = &e;
 		ph.total = e.count;
 		run_phase(&ph, clients, &r, &u0, &u1);
-		printf("ingest     clients %3u, envelopes of %zu: %zu objects (%.1f MB, %.0f bytes/object, "
+		printf("ingest     clients %3u, envelopes of %zu: %zu objects (%.1f MB, %.0f "
+		       "bytes/object, "
 		       "made in %.2f s untimed) in %.2f s = %.0f objects/s, %.1f MB/s\n",
 		       clients, o->envelope, r.count * e.objects_each, (double)e.bytes / 1e6,
 		       (double)e.bytes / (double)(e.count * e.objects_each), tg, r.wall,
-		       (double)(r.count * e.objects_each) / r.wall,
-		       (double)e.bytes / 1e6 / r.wall);
+		       (double)(r.count * e.objects_each) / r.wall, (double)e.bytes / 1e6 / r.wall);
 		print_latency(&r);
 		usage_print(&u0, &u1, r.count * e.objects_each);
 		fflush(stdout);
@@ -765,7 +767,7 @@ static char *page_url(const struct opts *o, const char *added_after)
 
 	if (added_after)
 		snprintf(u, n, "%s?limit=%zu&added_after=%s", o->objects_url, o->limit,
-			 added_after);
+		         added_after);
 	else
 		snprintf(u, n, "%s?limit=%zu", o->objects_url, o->limit);
 	return u;
@@ -791,8 +793,8 @@ static bool walk(const struct opts *o, struct pages *pg)
 		size_t n;
 
 		if (!client_do(&c, url, NULL, 0) || c.status != 200) {
-			fprintf(stderr, "taxii_load: walk: GET %s: %s HTTP %ld: %.200s\n", url, c.err,
-				c.status, c.body.ptr ? c.body.ptr : "");
+			fprintf(stderr, "taxii_load: walk: GET %s: %s HTTP %ld: %.200s\n", url,
+			        c.err, c.status, c.body.ptr ? c.body.ptr : "");
 			goto out;
 		}
 		if (pg->count == lat_cap) {
@@ -814,7 +816,7 @@ static bool walk(const struct opts *o, struct pages *pg)
 		next = strstr(c.body.ptr, "\"next\":\"");
 		if (!next || !prev_last) {
 			fprintf(stderr, "taxii_load: walk: more=true without next or "
-					"X-TAXII-Date-Added-Last\n");
+			                "X-TAXII-Date-Added-Last\n");
 			goto out;
 		}
 		next += 8;
@@ -823,13 +825,14 @@ static bool walk(const struct opts *o, struct pages *pg)
 			size_t tl = strcspn(next, "\"");
 			size_t un = strlen(o->objects_url) + tl + 64;
 			url = xmalloc(un);
-			snprintf(url, un, "%s?limit=%zu&next=%.*s", o->objects_url, o->limit, (int)tl,
-				 next);
+			snprintf(url, un, "%s?limit=%zu&next=%.*s", o->objects_url, o->limit,
+			         (int)tl, next);
 		}
 	}
 	usage_now(&u1);
 	qsort(lat, pg->count, sizeof(*lat), cmp_double);
-	printf("walk       1 client, next tokens: %zu objects in %zu pages of up to %zu in %.2f s = "
+	printf("walk       1 client, next tokens: %zu objects in %zu pages of up to %zu in %.2f s "
+	       "= "
 	       "%.0f objects/s\n",
 	       pg->objects, pg->count, o->limit, u1.wall - u0.wall,
 	       (double)pg->objects / (u1.wall - u0.wall));
@@ -853,8 +856,8 @@ struct get_arg {
 	atomic_size_t objects;
 };
 
-static bool get_request(struct phase *ph, struct client *c, size_t i, unsigned *rng,
-			char *why, size_t why_len)
+static bool get_request(struct phase *ph, struct client *c, size_t i, unsigned *rng, char *why,
+                        size_t why_len)
 {
 	struct get_arg *ga = ph->arg;
 	size_t k = (size_t)rand_r(rng) % ga->pg->count;
@@ -866,13 +869,13 @@ static bool get_request(struct phase *ph, struct client *c, size_t i, unsigned *
 	}
 	if (c->status != 200) {
 		snprintf(why, why_len, "GET page %zu (request %zu): HTTP %ld: %.200s", k, i,
-			 c->status, c->body.ptr ? c->body.ptr : "");
+		         c->status, c->body.ptr ? c->body.ptr : "");
 		return false;
 	}
 	n = count_substr(c->body.ptr, c->body.len, "\"spec_version\":");
 	if (n != ga->pg->v[k].count) {
 		snprintf(why, why_len, "GET page %zu: %zu objects, the walk saw %zu", k, n,
-			 ga->pg->v[k].count);
+		         ga->pg->v[k].count);
 		return false;
 	}
 	atomic_fetch_add(&ga->objects, n);
@@ -934,20 +937,20 @@ static size_t run_get(const struct opts *o)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"url", required_argument, NULL, 'u'},
-		{"api-root", required_argument, NULL, 'a'},
-		{"collection", required_argument, NULL, 'C'},
-		{"credentials", required_argument, NULL, 'k'},
-		{"cacert", required_argument, NULL, 'A'},
-		{"clients", required_argument, NULL, 'c'},
-		{"requests", required_argument, NULL, 'r'},
-		{"objects", required_argument, NULL, 'n'},
-		{"envelope", required_argument, NULL, 'e'},
-		{"limit", required_argument, NULL, 'l'},
-		{"seed", required_argument, NULL, 's'},
-		{"pid", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"url", required_argument, NULL, 'u'},
+	        {"api-root", required_argument, NULL, 'a'},
+	        {"collection", required_argument, NULL, 'C'},
+	        {"credentials", required_argument, NULL, 'k'},
+	        {"cacert", required_argument, NULL, 'A'},
+	        {"clients", required_argument, NULL, 'c'},
+	        {"requests", required_argument, NULL, 'r'},
+	        {"objects", required_argument, NULL, 'n'},
+	        {"envelope", required_argument, NULL, 'e'},
+	        {"limit", required_argument, NULL, 'l'},
+	        {"seed", required_argument, NULL, 's'},
+	        {"pid", required_argument, NULL, 'p'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct opts o;
 	const char *cred = NULL;
@@ -1030,7 +1033,7 @@ int main(int argc, char **argv)
 		size_t len = base + strlen(o.api_root) + strlen(o.collection) + 64;
 		o.objects_url = xmalloc(len);
 		snprintf(o.objects_url, len, "%.*s/%s/collections/%s/objects/", (int)base, o.url,
-			 o.api_root, o.collection);
+		         o.api_root, o.collection);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "taxii_load: curl_global_init failed\n");

@@ -249,11 +249,11 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 			   &a->insert)) ||
 	    (err = prepare(st,
 			   "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND id = ?2 "
-			   "AND is_last = 1",
+			   "AND +is_last = 1",
 			   &a->clear_last)) ||
 	    (err = prepare(st,
 			   "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND id = ?2 "
-			   "AND is_first = 1",
+			   "AND +is_first = 1",
 			   &a->clear_first)) ||
 	    (err = prepare(st, "SELECT MAX(date_added) FROM objects WHERE collection = ?1",
 			   &a->last_added)))
@@ -276,7 +276,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	struct cp_time t;
 	char vkey[CP__STORE_VKEY_LEN], vtext[CP_TIME_TEXT_MAX];
 	char *json = NULL;
-	bool first, last;
+	bool first, last, none;
 	int rc;
 	enum cp_err err = CP_OK;
 
@@ -333,19 +333,21 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 		err = fail(st, "version bounds");
 		goto out;
 	}
-	first = sqlite3_column_type(a->bounds, 0) == SQLITE_NULL ||
+	/* the first version of an id has no flags to clear */
+	none = sqlite3_column_type(a->bounds, 0) == SQLITE_NULL;
+	first = none ||
 		strcmp((const char *)sqlite3_column_text(a->bounds, 0), vkey) > 0;
 	last = sqlite3_column_type(a->bounds, 1) == SQLITE_NULL ||
 	       strcmp((const char *)sqlite3_column_text(a->bounds, 1), vkey) < 0;
 	sqlite3_reset(a->bounds);
 
-	if (last) {
+	if (last && !none) {
 		sqlite3_bind_text(a->clear_last, 1, coll, -1, SQLITE_STATIC);
 		sqlite3_bind_text(a->clear_last, 2, id, -1, SQLITE_STATIC);
 		if ((err = step_done(st, a->clear_last, "update last version")))
 			goto out;
 	}
-	if (first) {
+	if (first && !none) {
 		sqlite3_bind_text(a->clear_first, 1, coll, -1, SQLITE_STATIC);
 		sqlite3_bind_text(a->clear_first, 2, id, -1, SQLITE_STATIC);
 		if ((err = step_done(st, a->clear_first, "update first version")))
@@ -645,6 +647,19 @@ static enum cp_err sq_status_get(struct cp_store *s, const char *api_root, const
 	return err;
 }
 
+/* Create the schema once; later connections only read it (no write lock needed). */
+static enum cp_err ensure_schema(struct sqlite_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	bool present = false;
+
+	if (prepare(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+		    &q) == CP_OK)
+		present = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return present ? CP_OK : exec(st, schema);
+}
+
 static const struct cp__store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -678,7 +693,7 @@ enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct
 	sqlite3_busy_timeout(st->db, 10000);
 	if ((err = exec(st, "PRAGMA journal_mode=WAL")) ||
 	    (err = exec(st, "PRAGMA synchronous=FULL")) ||
-	    (err = exec(st, "PRAGMA foreign_keys=ON")) || (err = exec(st, schema))) {
+	    (err = exec(st, "PRAGMA foreign_keys=ON")) || (err = ensure_schema(st))) {
 		cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL, "cannot set up store '%s': %s",
 			    path, st->base.errmsg);
 		goto fail;
