@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 		o[i].obj = objs[i];
 		o[i].collection_id = colls[next() % N_COLLECTIONS];
 		o[i].origin = next() % 10 < 6 ? NULL : names[next() % N_PARTNERS];
+		o[i].facts = NULL;
 	}
 	for (int i = 0; i < 4096; i++) {
 		seq_partner[i] = next() % N_PARTNERS;

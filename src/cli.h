@@ -16,6 +16,9 @@ enum {
 int cmd_validate(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_partner(int argc, char **argv);
+int cmd_agreement(int argc, char **argv);
 
 /*
  * Read a whole file (or stdin for "-") of at most max_len bytes into *out (cp_free it).

@@ -1,7 +1,16 @@
 /*
- * cyberpact serve: the node. HTTPS (GnuTLS through libmicrohttpd), authentication
- * (HTTP Basic against libsodium password hashes, or client certificates mapped to
- * accounts by SPKI fingerprint), and the TAXII 2.1 core of lib/taxii.
+ * cyberpact serve: the node. HTTPS (GnuTLS through libmicrohttpd), authentication,
+ * the TAXII 2.1 core of lib/taxii, and the policy hooks that put every partner request
+ * through the egress gate (lib/policy) with an audit trail (lib/audit).
+ *
+ * Who may ask:
+ *  - local accounts (cyberpact.yaml, or the initial account of DIR/credentials): HTTP
+ *    Basic against libsodium password hashes, or a client certificate by SPKI
+ *    fingerprint. They are this node's own people and tools;
+ *  - partners (DIR/partners.yaml, reloaded when the file changes or on SIGHUP): a
+ *    client certificate (fingerprint and/or subject) or an API token, sent as
+ *    "Authorization: Bearer cpt_..." or as the password of HTTP Basic with the
+ *    partner's name as user. What they see and receive is decided by the gate.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -20,10 +29,20 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cyberpact/audit.h"
 #include "cyberpact/config.h"
+#include "cyberpact/partners.h"
 #include "cyberpact/pki.h"
+#include "cyberpact/policy.h"
 #include "cyberpact/taxii.h"
 #include "common.h"
+
+/*
+ * The identity that replaces created_by_ref in what an anonymising agreement's partner
+ * receives (docs/PARTNERS.md): a fixed id, the same on every node, so that nothing in
+ * it points back at the submitter or at this node.
+ */
+#define NEUTRAL_IDENTITY "identity--0d6a2d3b-8a0f-5c5e-9d0b-3f6f6c8b2a10"
 
 static const char usage_text[] =
 	"usage: cyberpact serve [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
@@ -36,7 +55,10 @@ static const char usage_text[] =
 	"  DIR/cyberpact.yaml  the configuration used when --config is not given: a default\n"
 	"                    API root 'api1' with one collection\n"
 	"  DIR/store.db      the object store\n"
+	"  DIR/audit.db      the hash-chained audit trail ('cyberpact audit')\n"
 	"and prints the discovery URL. Flags override the configuration file.\n"
+	"Partners and their sharing agreements are read from DIR/partners.yaml\n"
+	"('cyberpact partner', docs/PARTNERS.md), reloaded when it changes or on SIGHUP.\n"
 	"SIGINT/SIGTERM stop the node cleanly.\n"
 	"\n"
 	"  --config FILE       YAML configuration (docs/CONFIG.md)\n"
@@ -59,7 +81,22 @@ struct node {
 		unsigned char pw_hash[32];
 	} auth_cache[64];
 	size_t auth_cache_count;
+	/* partners: the current view, swapped whole on reload; requests hold a reference */
+	pthread_mutex_t view_lock;
+	struct partner_view *view;
+	char *partners_path;
+	struct stat partners_st;
+	bool partners_seen;
+	struct cp_audit *audit;
 };
+
+struct partner_view {
+	atomic_int refs;
+	struct cp_partners *partners;
+	struct cp_policy *policy;
+};
+
+struct partner_view;
 
 struct request_state {
 	struct cp_buf body;
@@ -240,7 +277,185 @@ out:
 	return a;
 }
 
-static const struct cp_config_account *cert_auth(struct node *n, struct MHD_Connection *conn)
+/* ------------------------------------------------------------ partners */
+
+static struct partner_view *view_get(struct node *n)
+{
+	struct partner_view *v;
+
+	pthread_mutex_lock(&n->view_lock);
+	v = n->view;
+	if (v)
+		atomic_fetch_add(&v->refs, 1);
+	pthread_mutex_unlock(&n->view_lock);
+	return v;
+}
+
+static void view_put(struct partner_view *v)
+{
+	if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
+		return;
+	cp_partners_free(v->partners);
+	cp_policy_free(v->policy);
+	cp_free(v);
+}
+
+/*
+ * (Re)load DIR/partners.yaml into a new view and swap it in. A file with errors is
+ * refused and the view in use stays (a typo must not open or close the node to
+ * anyone); the findings go to the log.
+ */
+static bool load_partners(struct node *n, bool first)
+{
+	struct partner_view *v = cp_calloc(1, sizeof(*v)), *old;
+	struct cp_diag diag;
+	struct stat st;
+	bool ok = false;
+
+	cp_diag_init(&diag);
+	if (!v)
+		goto out;
+	if (stat(n->partners_path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (cp_partners_load(n->partners_path, &n->cfg, &v->partners, &diag) != CP_OK ||
+	    cp_partners_policy(v->partners, &v->policy, &diag) != CP_OK) {
+		for (size_t i = 0; i < diag.count; i++)
+			CP_LOG_ERR("serve", "%s:%u:%u: %s", n->partners_path, diag.items[i].line,
+				   diag.items[i].column, diag.items[i].message);
+		CP_LOG_ERR("serve", "%s: not loaded; %s", n->partners_path,
+			   first ? "no partner may connect" : "the partners loaded before stay");
+		goto out;
+	}
+	for (size_t i = 0; i < diag.count; i++)
+		CP_LOG_WRN("serve", "%s:%u:%u: %s", n->partners_path, diag.items[i].line,
+			   diag.items[i].column, diag.items[i].message);
+	atomic_init(&v->refs, 1);
+	pthread_mutex_lock(&n->view_lock);
+	old = n->view;
+	n->view = v;
+	n->partners_st = st;
+	n->partners_seen = true;
+	pthread_mutex_unlock(&n->view_lock);
+	view_put(old);
+	CP_LOG_INF("serve", "%s: %zu partner(s) %s", n->partners_path,
+		   cp_partners_count(v->partners), first ? "loaded" : "reloaded");
+	if (!first && n->audit) {
+		struct cp_audit_record r = {CP_AUDIT_ADMIN, NULL, "partners reload", NULL, NULL,
+					    NULL, "ok", n->partners_path, NULL};
+		if (cp_audit_append(n->audit, &r, 1, false))
+			CP_LOG_ERR("serve", "audit record of the reload lost");
+	}
+	v = NULL;
+	ok = true;
+out:
+	if (v) {
+		cp_partners_free(v->partners);
+		cp_policy_free(v->policy);
+		cp_free(v);
+	}
+	if (!ok) {
+		/* do not retry the same broken file every second */
+		pthread_mutex_lock(&n->view_lock);
+		if (stat(n->partners_path, &n->partners_st) != 0)
+			memset(&n->partners_st, 0, sizeof(n->partners_st));
+		n->partners_seen = true;
+		pthread_mutex_unlock(&n->view_lock);
+	}
+	cp_diag_release(&diag);
+	return ok;
+}
+
+static void reload_if_changed(struct node *n)
+{
+	struct stat st;
+	bool changed;
+
+	if (stat(n->partners_path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&n->view_lock);
+	changed = st.st_ino != n->partners_st.st_ino || st.st_size != n->partners_st.st_size ||
+		  st.st_mtim.tv_sec != n->partners_st.st_mtim.tv_sec ||
+		  st.st_mtim.tv_nsec != n->partners_st.st_mtim.tv_nsec;
+	pthread_mutex_unlock(&n->view_lock);
+	if (changed)
+		load_partners(n, false);
+}
+
+/* The policy hooks of lib/taxii; policy_ctx is the request's view. */
+static bool hook_can(void *pctx, const char *partner, const char *collection_id, bool write)
+{
+	struct partner_view *v = pctx;
+	const struct cp_partner *p = v ? cp_partners_find(v->partners, partner) : NULL;
+
+	if (!p)
+		return false;
+	return write ? cp_partner_may_write(p, collection_id)
+		     : cp_partner_may_read(p, collection_id);
+}
+
+static bool hook_release(void *pctx, const char *partner, const char *collection_id,
+			 const struct cp_store_row *row, struct cp_policy_reason *why)
+{
+	struct partner_view *v = pctx;
+	struct cp_policy_object o = {NULL, collection_id, row->origin, NULL};
+	struct cp_policy_facts facts;
+	json_t *obj = NULL;
+	bool ok;
+
+	if (!v)
+		return false;
+	if (row->has_facts) {
+		o.facts = &row->facts;
+	} else {
+		/* a version stored before the store kept the gate's facts */
+		obj = json_loadb(row->json, row->json_len, 0, NULL);
+		cp_policy_facts_of(obj, &facts);
+		o.facts = &facts;
+	}
+	ok = cp_policy_decide(v->policy, partner, &o, why) == CP_POLICY_RELEASE;
+	json_decref(obj);
+	return ok;
+}
+
+static char *hook_rewrite(void *pctx, const char *partner, const struct cp_store_row *row)
+{
+	struct partner_view *v = pctx;
+	const struct cp_partner *p = v ? cp_partners_find(v->partners, partner) : NULL;
+	json_t *obj;
+	char *out = NULL;
+
+	/* anonymise: the submitter is not named (its own objects go back unchanged) */
+	if (!p || !p->agreement.anonymise || (row->origin && strcmp(row->origin, partner) == 0))
+		return NULL;
+	obj = json_loadb(row->json, row->json_len, 0, NULL);
+	if (obj && json_object_get(obj, "created_by_ref") &&
+	    json_object_set_new(obj, "created_by_ref", json_string(NEUTRAL_IDENTITY)) == 0)
+		out = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return out;
+}
+
+static const struct cp_taxii_policy policy_hooks = {hook_can, hook_release, hook_rewrite};
+
+static void audit_auth_failure(struct node *n, const char *who, const char *reason,
+			       const char *detail, const char *rid)
+{
+	struct cp_audit_record r = {CP_AUDIT_DENY, who, "authenticate", NULL, NULL, NULL,
+				    reason, detail, rid};
+
+	if (n->audit && cp_audit_append(n->audit, &r, 1, false))
+		CP_LOG_ERR("serve", "req=%s: audit record of a refused login lost", rid);
+}
+
+/* Who the client certificate says: a local account or a partner (or nobody). */
+struct principal {
+	const struct cp_config_account *account;
+	const char *partner;
+	struct partner_view *view; /* referenced while the request runs */
+};
+
+static void cert_auth(struct node *n, struct MHD_Connection *conn, struct principal *who,
+		      const char *rid)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -248,32 +463,113 @@ static const struct cp_config_account *cert_auth(struct node *n, struct MHD_Conn
 	const gnutls_datum_t *certs;
 	unsigned int count = 0, status = 0;
 	char fp[CP_PKI_FINGERPRINT_MAX];
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t dn = {NULL, 0};
+	const struct cp_partner *p;
 
 	if (!ci || !ci->tls_session)
-		return NULL;
+		return;
 	session = (gnutls_session_t)ci->tls_session;
 	certs = gnutls_certificate_get_peers(session, &count);
 	if (!certs || count == 0)
-		return NULL;
-	/* the chain must verify against the configured client CA, for client use */
+		return;
+	/* the chain must verify against the configured client CA, for client use, and be
+	 * within its validity period */
 	{
 		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
 						 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
 		if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) !=
 			    GNUTLS_E_SUCCESS ||
-		    status != 0)
-			return NULL;
+		    status != 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "gnutls verification status 0x%x", status);
+			audit_auth_failure(n, NULL, "bad-certificate", why, rid);
+			return;
+		}
 	}
 	if (cp_pki_spki_fingerprint_der(certs[0].data, certs[0].size, fp) != CP_OK)
-		return NULL;
+		return;
 	for (size_t i = 0; i < n->cfg.account_count; i++)
 		if (n->cfg.accounts[i].client_cert_fingerprint &&
-		    strcmp(n->cfg.accounts[i].client_cert_fingerprint, fp) == 0)
-			return &n->cfg.accounts[i];
+		    strcmp(n->cfg.accounts[i].client_cert_fingerprint, fp) == 0) {
+			who->account = &n->cfg.accounts[i];
+			return;
+		}
 	if (n->has_initial && n->initial.client_cert_fingerprint &&
-	    strcmp(n->initial.client_cert_fingerprint, fp) == 0)
-		return &n->initial;
-	return NULL;
+	    strcmp(n->initial.client_cert_fingerprint, fp) == 0) {
+		who->account = &n->initial;
+		return;
+	}
+	if (gnutls_x509_crt_init(&crt) == 0 &&
+	    gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0)
+		gnutls_x509_crt_get_dn3(crt, &dn, 0);
+	p = who->view ? cp_partners_find_cert(who->view->partners, fp,
+					      dn.data ? (const char *)dn.data : NULL)
+		      : NULL;
+	if (p)
+		who->partner = p->name;
+	else
+		audit_auth_failure(n, NULL, "unknown-certificate", fp, rid);
+	gnutls_free(dn.data);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+}
+
+/* "Authorization: Bearer cpt_..." */
+static void token_auth(struct node *n, const char *token, struct principal *who,
+		       const char *user, const char *rid)
+{
+	struct cp_partners_token_check chk;
+
+	if (!who->view)
+		return;
+	if (cp_partners_check_token(who->view->partners, token, cp_time_now(), &chk) == CP_OK &&
+	    (!user || strcmp(user, chk.partner->name) == 0)) {
+		who->partner = chk.partner->name;
+		return;
+	}
+	audit_auth_failure(n, chk.owner ? chk.owner->name : user,
+			   user && chk.partner ? "token-user-mismatch" : chk.reason, NULL, rid);
+}
+
+static void authenticate(struct node *n, struct MHD_Connection *conn, struct principal *who,
+			 const char *rid)
+{
+	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_AUTHORIZATION);
+
+	memset(who, 0, sizeof(*who));
+	who->view = view_get(n);
+	cert_auth(n, conn, who, rid);
+	if (who->account || who->partner || !authz)
+		return;
+	if (strncasecmp(authz, "Bearer ", 7) == 0) {
+		const char *t = authz + 7;
+		while (*t == ' ')
+			t++;
+		token_auth(n, t, who, NULL, rid);
+		return;
+	}
+	{
+		char *pass = NULL;
+		char *user = MHD_basic_auth_get_username_password(conn, &pass);
+		/* a partner's token as the password of Basic, with its name as user */
+		if (user && pass && strncmp(pass, CP_PARTNER_TOKEN_PREFIX,
+					    strlen(CP_PARTNER_TOKEN_PREFIX)) == 0 &&
+		    who->view && cp_partners_find(who->view->partners, user))
+			token_auth(n, pass, who, user, rid);
+		if (pass) {
+			sodium_memzero(pass, strlen(pass));
+			MHD_free(pass);
+		}
+		if (user)
+			MHD_free(user);
+	}
+	if (!who->partner) {
+		who->account = basic_auth(n, conn);
+		if (!who->account)
+			audit_auth_failure(n, NULL, "bad-password", NULL, rid);
+	}
 }
 
 /* ---------------------------------------------------------------- HTTP */
@@ -395,10 +691,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			cp_taxii_error(&resp, 400, "Too many parameters",
 				       "at most 64 query parameters");
 		} else {
-			const struct cp_config_account *acct = cert_auth(n, conn);
-			if (!acct)
-				acct = basic_auth(n, conn);
+			struct principal who;
 			snprintf(rid, sizeof(rid), "%lu", rs->id);
+			authenticate(n, conn, &who, rid);
 			memset(&req, 0, sizeof(req));
 			req.method = method;
 			req.path = url;
@@ -410,9 +705,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 			req.body = rs->body.ptr;
 			req.body_len = rs->body.len;
-			req.account = acct;
+			req.account = who.account;
+			req.partner = who.partner;
+			req.policy_ctx = who.view;
 			req.request_id = rid;
 			cp_taxii_handle(n->taxii, &req, &resp);
+			view_put(who.view);
 		}
 	}
 	CP_LOG_INF("serve", "req=%lu %s %s -> %u (%zu bytes, %.1f ms)", rs->id, method, url,
@@ -499,6 +797,7 @@ int cmd_serve(int argc, char **argv)
 	char *cfg_file = NULL, *pki_dir = NULL, *cert = NULL, *key = NULL, *ca = NULL;
 	char *cert_pem = NULL, *key_pem = NULL, *ca_pem = NULL, *store_path = NULL;
 	char *cred_path = NULL, *user = NULL, *password = NULL, *client_crt = NULL;
+	char *audit_path = NULL;
 	char hash[crypto_pwhash_STRBYTES], fp[CP_PKI_FINGERPRINT_MAX];
 	struct node *n = NULL;
 	struct MHD_Daemon *d = NULL;
@@ -549,6 +848,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	pthread_mutex_init(&n->auth_lock, NULL);
+	pthread_mutex_init(&n->view_lock, NULL);
 
 	/* the data directory decides where a default configuration lives */
 	if (data_dir) {
@@ -656,10 +956,25 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	audit_path = path_join(n->cfg.data_dir, "audit.db");
+	if (!audit_path || cp_audit_open(audit_path, &n->audit, &diag) != CP_OK) {
+		print_diag("audit", &diag);
+		fprintf(stderr, "cyberpact serve: cannot open the audit trail '%s'\n",
+			audit_path ? audit_path : "?");
+		goto out;
+	}
+	cp_taxii_server_set_audit(n->taxii, n->audit);
+	n->partners_path = path_join(n->cfg.data_dir, "partners.yaml");
+	if (!n->partners_path)
+		goto out;
+	load_partners(n, true);
+	cp_taxii_server_set_policy(n->taxii, &policy_hooks);
+
 	/* signals are handled by sigwait below, not by whichever thread they hit */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	{
@@ -720,10 +1035,20 @@ int cmd_serve(int argc, char **argv)
 			       n->initial.name, cred_path, pki_dir);
 		fflush(stdout);
 	}
-	{
-		int sig = 0;
-		sigwait(&sigs, &sig);
-		CP_LOG_INF("serve", "signal %d: shutting down", sig);
+	/* SIGHUP reloads the partners at once; a changed partners.yaml is noticed within
+	 * a second */
+	for (;;) {
+		struct timespec tick = {1, 0};
+		int sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig == SIGHUP) {
+			load_partners(n, false);
+			continue;
+		}
+		if (sig == SIGINT || sig == SIGTERM) {
+			CP_LOG_INF("serve", "signal %d: shutting down", sig);
+			break;
+		}
+		reload_if_changed(n);
 	}
 	rc = CP_EXIT_OK;
 	goto out;
@@ -735,6 +1060,10 @@ out:
 		MHD_stop_daemon(d);
 	if (n) {
 		cp_taxii_server_free(n->taxii);
+		cp_audit_close(n->audit);
+		view_put(n->view);
+		cp_free(n->partners_path);
+		pthread_mutex_destroy(&n->view_lock);
 		cp_config_release(&n->cfg);
 		pthread_mutex_destroy(&n->auth_lock);
 		cp_free(n);
@@ -756,6 +1085,7 @@ out:
 	cp_free(cert_pem);
 	cp_free(ca_pem);
 	cp_free(store_path);
+	cp_free(audit_path);
 	cp_free(cred_path);
 	cp_free(client_crt);
 	cp_diag_release(&diag);

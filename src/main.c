@@ -16,6 +16,9 @@ static const struct cmd cmds[] = {
 	{"serve", cmd_serve, "run the node: TAXII 2.1 over HTTPS with an embedded store"},
 	{"validate", cmd_validate, "validate STIX 2.1 bundles and objects"},
 	{"pattern", cmd_pattern, "check and evaluate STIX patterns ('pattern check', 'pattern eval')"},
+	{"audit", cmd_audit, "list and verify the audit trail ('audit', 'audit verify', 'audit head')"},
+	{"partner", cmd_partner, "manage partners, credentials and agreements ('partner add', 'partner list', ...)"},
+	{"agreement", cmd_agreement, "validate a partners file and explain its agreements ('agreement check')"},
 };
 
 static void usage(FILE *out)

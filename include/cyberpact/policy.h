@@ -125,11 +125,29 @@ CP_MUST_CHECK enum cp_err cp_policy_new(const struct cp_policy_agreement *agreem
 					struct cp_diag *diag);
 void cp_policy_free(struct cp_policy *p);
 
+/*
+ * What the gate reads from an object, computed once (cp_policy_facts_of()) so that a
+ * store can keep it with each version and the gate need not parse stored JSON.
+ */
+struct cp_policy_facts {
+	const char *id;         /* may be NULL */
+	const char *type;       /* NULL: no type (withheld) */
+	bool consultation;      /* carries CP_POLICY_CONSULTATION_PROP */
+	bool bad_marking;       /* markings the gate cannot read (withheld) */
+	enum cp_tlp tlp;        /* strictest TLP of object and granular markings */
+	enum cp_pap pap;        /* strictest PAP */
+};
+
+/* The facts of obj (strings borrowed from obj; obj may be NULL: no type). */
+void cp_policy_facts_of(const json_t *obj, struct cp_policy_facts *out);
+
 /* The version of an object being considered for egress. */
 struct cp_policy_object {
 	const json_t *obj;         /* the STIX object (validated) */
 	const char *collection_id; /* where it is stored */
 	const char *origin;        /* partner it came from, NULL if this node made it */
+	const struct cp_policy_facts *facts; /* used instead of obj when set (the same
+					      * decision, without parsing) */
 };
 
 /*

@@ -13,13 +13,28 @@
  * transaction. A reader paging by date_added (added_after / next) can therefore never
  * skip or repeat an object, even while writers are active.
  *
+ * Transactions: every write call (add, delete, status put, cursor put) is atomic on
+ * its own. Between cp_store_begin() and cp_store_commit() several of them form ONE
+ * transaction that is committed (and synced) together or not at all; the TAXII
+ * server stores the objects of a POST and its status resource that way, and sync
+ * stores a page of objects together with the cursor that follows it.
+ *
+ * Provenance: every stored version records its origin, the partner or peer it came
+ * from (NULL: this node made it or a local account posted it). The egress gate reads
+ * it (cyberpact/policy.h).
+ *
  * Thread-safety: a struct cp_store is used by one thread at a time. Open one per
- * thread (they share the database file; SQLite serialises writers).
+ * thread (they share the database file; SQLite serialises writers). Connections of
+ * one process should share a write lock (cp_store_set_write_lock()): writers then
+ * queue on a mutex instead of polling SQLite's busy handler.
  */
 #ifndef CYBERPACT_STORE_H
 #define CYBERPACT_STORE_H
 
+#include <pthread.h>
+
 #include "cyberpact/base.h"
+#include "cyberpact/policy.h"
 #include "cyberpact/stix.h"
 
 struct cp_store;
@@ -31,8 +46,24 @@ struct cp_store;
  */
 CP_MUST_CHECK enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out,
 					       struct cp_diag *diag);
-/* Close the store (NULL is fine). */
+/* Close the store (NULL is fine); an open transaction is rolled back. */
 void cp_store_close(struct cp_store *s);
+
+/*
+ * Make s take m (a process-wide mutex shared by every connection to the same store)
+ * for the whole of each write transaction. m must outlive s. NULL turns it off.
+ */
+void cp_store_set_write_lock(struct cp_store *s, pthread_mutex_t *m);
+
+/*
+ * Start a write transaction (takes the write lock now). Write calls until
+ * cp_store_commit() join it. CP_ECONFLICT if one is already open on s.
+ */
+CP_MUST_CHECK enum cp_err cp_store_begin(struct cp_store *s);
+/* Commit it; returns after the commit is durable. On failure it is rolled back. */
+CP_MUST_CHECK enum cp_err cp_store_commit(struct cp_store *s);
+/* Roll it back (no-op without one). */
+void cp_store_rollback(struct cp_store *s);
 /* The last backend error message of s ("" if none); valid until the next call. */
 const char *cp_store_errmsg(const struct cp_store *s);
 
@@ -79,12 +110,18 @@ struct cp_store_add_result {
 /*
  * Add versions of objects to a collection in ONE transaction: either all are stored
  * (results[i] says how each went) or none is (an error is returned and nothing
- * changed). Returns after the commit is durable. The collection must exist
- * (CP_ENOTFOUND). results has count entries.
+ * changed). Returns after the commit is durable (or, inside cp_store_begin(), with
+ * the transaction still open: the caller commits or rolls back). The collection
+ * must exist (CP_ENOTFOUND). results has count entries. origin is the partner or
+ * peer the objects came from, NULL for this node; it is kept with each version that
+ * is added (an EXISTING version keeps its first origin).
+ *
+ * Two texts of the same (id, version) are the same version if they are equal as JSON
+ * (key order does not matter): the result is EXISTING, otherwise CONFLICT.
  */
 CP_MUST_CHECK enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
 				       struct cp_stix_object *const *objs, size_t count,
-				       struct cp_store_add_result *results);
+				       const char *origin, struct cp_store_add_result *results);
 
 /* Which versions a query selects (TAXII match[version]); a bitmask, default LAST. */
 enum {
@@ -124,6 +161,11 @@ struct cp_store_row {
 	bool is_revoked;
 	const char *json; /* the object as received (compact JSON) */
 	size_t json_len;
+	const char *origin; /* partner or peer it came from; NULL: this node */
+	/* what the egress gate reads, kept at ingest; has_facts false for versions
+	 * stored by an older release (then read the JSON: cp_policy_facts_of()) */
+	bool has_facts;
+	struct cp_policy_facts facts;
 };
 
 typedef enum cp_err (*cp_store_row_fn)(const struct cp_store_row *row, void *ctx);
@@ -136,6 +178,12 @@ struct cp_store_page {
 	char next[CP_STORE_NEXT_MAX]; /* token for it (when more) */
 	struct cp_time first_added, last_added; /* of the rows delivered (count > 0) */
 };
+
+/*
+ * The next token that continues a query after the row with date_added last (for
+ * callers that stop delivering rows before the store's own page ends).
+ */
+void cp_store_next_token(const struct cp_time *last, char out[CP_STORE_NEXT_MAX]);
 
 /*
  * Deliver the rows that match f in date_added order, at most f->limit of them, to fn
@@ -155,11 +203,32 @@ CP_MUST_CHECK enum cp_err cp_store_delete(struct cp_store *s, const struct cp_st
 
 /* ------------------------------------------------------- status resources */
 
-/* Store (insert or replace) a TAXII status resource, as JSON text, under its id. */
+/*
+ * Store (insert or replace) a TAXII status resource, as JSON text, under its id.
+ * owner is the account or partner whose request made it (NULL: none), so that the
+ * server shows a status only to its owner.
+ */
 CP_MUST_CHECK enum cp_err cp_store_status_put(struct cp_store *s, const char *api_root,
-					      const char *id, const char *json);
-/* Fetch one (caller frees *json with cp_free); CP_ENOTFOUND if none. */
+					      const char *id, const char *owner,
+					      const char *json);
+/*
+ * Fetch one (caller frees *json and *owner with cp_free; owner may be NULL to not
+ * ask, *owner is NULL for none); CP_ENOTFOUND if none.
+ */
 CP_MUST_CHECK enum cp_err cp_store_status_get(struct cp_store *s, const char *api_root,
-					      const char *id, char **json);
+					      const char *id, char **owner, char **json);
+
+/* -------------------------------------------------------------- cursors */
+
+/*
+ * A named position kept in the store (sync: one per peer and subscription), written
+ * in the same transaction as the objects it follows. value is text up to
+ * CP_STORE_CURSOR_MAX bytes. get: CP_ENOTFOUND if none; *value freed with cp_free.
+ */
+#define CP_STORE_CURSOR_MAX 4096
+CP_MUST_CHECK enum cp_err cp_store_cursor_put(struct cp_store *s, const char *name,
+					      const char *value);
+CP_MUST_CHECK enum cp_err cp_store_cursor_get(struct cp_store *s, const char *name,
+					      char **value);
 
 #endif /* CYBERPACT_STORE_H */

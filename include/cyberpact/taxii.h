@@ -39,9 +39,16 @@ struct cp_taxii_request {
 	const char *content_type; /* Content-Type header or NULL */
 	const char *body;         /* request body (POST) */
 	size_t body_len;
-	/* the authenticated account; NULL means the request is anonymous (answered 401) */
+	/*
+	 * Who asks: a local account of this node (its own people and tools: what they
+	 * post is this node's own, and they read what their account allows), OR a
+	 * partner (everything it may see or receive is decided by the policy hooks,
+	 * what it posts is stored with the partner as origin). Neither: 401.
+	 */
 	const struct cp_config_account *account;
-	const char *request_id; /* for log lines */
+	const char *partner;
+	void *policy_ctx;       /* passed to the policy hooks for this request */
+	const char *request_id; /* for log lines and audit records */
 };
 
 struct cp_taxii_response {
@@ -59,12 +66,26 @@ struct cp_taxii_response {
 void cp_taxii_response_release(struct cp_taxii_response *r);
 
 /*
- * Egress hook: the ONE place the sharing policy (partners, TLP, agreements) plugs in.
- * Called for every object version before it leaves in a response; return false to
- * withhold it. NULL hook = everything the account may read leaves.
+ * The policy hooks: the ONE place where the sharing policy (partners, agreements, the
+ * egress gate of cyberpact/policy.h) plugs into the server. Every answer to a partner
+ * goes through them:
+ *  - can(): may the partner read / write a collection (by id)? A collection it may
+ *    do neither with is answered 404 everywhere, as if it did not exist;
+ *  - release(): THE gate, for every object version before it leaves (objects,
+ *    object, versions, manifest). Withheld versions are invisible: they are not
+ *    counted, do not make `more` true, do not move X-TAXII-Date-Added-* or `next`;
+ *    fills why when it is not NULL (asked only for versions it withholds);
+ *  - rewrite(): optional; a new JSON text for a released version (anonymisation),
+ *    or NULL to send it as stored.
+ * Without hooks (NULL), partner requests are refused (401): default deny.
  */
-typedef bool (*cp_taxii_egress_fn)(void *ctx, const struct cp_config_account *account,
-				   const char *collection_id, const struct cp_store_row *row);
+struct cp_policy_reason;
+struct cp_taxii_policy {
+	bool (*can)(void *policy_ctx, const char *partner, const char *collection_id, bool write);
+	bool (*release)(void *policy_ctx, const char *partner, const char *collection_id,
+			const struct cp_store_row *row, struct cp_policy_reason *why);
+	char *(*rewrite)(void *policy_ctx, const char *partner, const struct cp_store_row *row);
+};
 
 /*
  * Open a server over the configuration (borrowed; must outlive the server): opens the
@@ -75,7 +96,16 @@ CP_MUST_CHECK enum cp_err cp_taxii_server_new(const struct cp_config *cfg,
 					      const char *store_path,
 					      struct cp_taxii_server **out, struct cp_diag *diag);
 void cp_taxii_server_free(struct cp_taxii_server *srv);
-void cp_taxii_server_set_egress(struct cp_taxii_server *srv, cp_taxii_egress_fn fn, void *ctx);
+/* Install the policy hooks (borrowed; must outlive the server). */
+void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_taxii_policy *pol);
+
+/*
+ * Record partner egress, writes and refusals in the audit trail (borrowed; NULL: no
+ * audit). With a trail, a partner's POST is answered only after its audit record is
+ * durable.
+ */
+struct cp_audit;
+void cp_taxii_server_set_audit(struct cp_taxii_server *srv, struct cp_audit *audit);
 
 /* Handle one request; always fills resp (errors become TAXII error resources). */
 void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request *req,

@@ -472,14 +472,33 @@ static bool same_community(const struct agreement *a, const struct agreement *b)
 	return a->community && b->community && strcmp(a->community, b->community) == 0;
 }
 
+void cp_policy_facts_of(const json_t *obj, struct cp_policy_facts *out)
+{
+	struct cp__policy_markings m;
+
+	memset(out, 0, sizeof(*out));
+	if (!obj)
+		return;
+	out->id = json_string_value(json_object_get(obj, "id"));
+	out->type = json_string_value(json_object_get(obj, "type"));
+	out->consultation = json_object_get(obj, CP_POLICY_CONSULTATION_PROP) != NULL;
+	cp__policy_scan_markings(obj, &m);
+	out->bad_marking = m.bad != NULL;
+	out->tlp = m.tlp;
+	out->pap = m.pap;
+}
+
 enum cp_policy_decision cp_policy_decide(const struct cp_policy *p, const char *partner,
                                          const struct cp_policy_object *o,
                                          struct cp_policy_reason *why)
 {
 	const json_t *obj = o ? o->obj : NULL;
+	const struct cp_policy_facts *facts = o ? o->facts : NULL;
 	/* only the text needs the id, and a lookup costs as much as a rule */
 	const char *id =
-	        why ? str_or(json_string_value(json_object_get(obj, "id")), "(without id)") : NULL;
+	        !why ? NULL
+	        : facts ? str_or(facts->id, "(without id)")
+	                : str_or(json_string_value(json_object_get(obj, "id")), "(without id)");
 	const char *coll = o ? o->collection_id : NULL;
 	const char *origin = o ? o->origin : NULL;
 	const struct agreement *a, *src = NULL;
@@ -499,7 +518,7 @@ enum cp_policy_decision cp_policy_decide(const struct cp_policy *p, const char *
 		               "read",
 		               id, str_or(coll, "(none)"), a->partner);
 
-	type = json_string_value(json_object_get(obj, "type"));
+	type = facts ? facts->type : json_string_value(json_object_get(obj, "type"));
 	if (!type)
 		return verdict(why, CP_POLICY_TYPE,
 		               "object %s has no type; partner '%s' receives STIX objects only", id,
@@ -519,7 +538,8 @@ enum cp_policy_decision cp_policy_decide(const struct cp_policy *p, const char *
 		               "object %s is a sighting; the agreement with partner '%s' does not "
 		               "share sightings",
 		               id, a->partner);
-	if (!a->consultations && json_object_get(obj, CP_POLICY_CONSULTATION_PROP))
+	if (!a->consultations &&
+	    (facts ? facts->consultation : json_object_get(obj, CP_POLICY_CONSULTATION_PROP) != NULL))
 		return verdict(why, CP_POLICY_CONSULTATION,
 		               "object %s is a consultation object (" CP_POLICY_CONSULTATION_PROP
 		               "); the agreement with partner '%s' does not share consultations",
@@ -531,7 +551,16 @@ enum cp_policy_decision cp_policy_decide(const struct cp_policy *p, const char *
 		               "object %s goes back to partner '%s', which it came from", id,
 		               a->partner);
 
-	cp__policy_scan_markings(obj, &m);
+	if (facts) {
+		memset(&m, 0, sizeof(m));
+		m.tlp = facts->tlp;
+		m.pap = facts->pap;
+		m.bad = facts->bad_marking ? "cannot be read" : NULL;
+		m.bad_prop = "its markings";
+		m.bad_index = SIZE_MAX;
+	} else {
+		cp__policy_scan_markings(obj, &m);
+	}
 	if (m.bad) {
 		if (m.bad_index == SIZE_MAX)
 			return verdict(why, CP_POLICY_BAD_MARKING,

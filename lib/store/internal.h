@@ -16,8 +16,11 @@ struct cp__store_ops {
 				       struct cp_store_collection **out, size_t *count);
 	enum cp_err (*collection_get)(struct cp_store *s, const char *api_root,
 				      const char *id_or_alias, struct cp_store_collection *out);
+	enum cp_err (*begin)(struct cp_store *s);
+	enum cp_err (*commit)(struct cp_store *s);
+	void (*rollback)(struct cp_store *s);
 	enum cp_err (*add)(struct cp_store *s, const char *collection_id,
-			   struct cp_stix_object *const *objs, size_t count,
+			   struct cp_stix_object *const *objs, size_t count, const char *origin,
 			   struct cp_store_add_result *results);
 	enum cp_err (*query)(struct cp_store *s, const struct cp_store_filter *f,
 			     int64_t after_us, bool has_after, size_t limit, cp_store_row_fn fn,
@@ -25,14 +28,18 @@ struct cp__store_ops {
 	enum cp_err (*del)(struct cp_store *s, const struct cp_store_filter *f, const char *id,
 			   size_t *deleted);
 	enum cp_err (*status_put)(struct cp_store *s, const char *api_root, const char *id,
-				  const char *json);
+				  const char *owner, const char *json);
 	enum cp_err (*status_get)(struct cp_store *s, const char *api_root, const char *id,
-				  char **json);
+				  char **owner, char **json);
+	enum cp_err (*cursor_put)(struct cp_store *s, const char *name, const char *value);
+	enum cp_err (*cursor_get)(struct cp_store *s, const char *name, char **value);
 };
 
 /* Every backend's struct starts with this. */
 struct cp_store {
 	const struct cp__store_ops *ops;
+	pthread_mutex_t *write_lock; /* shared by the process's connections, or NULL */
+	bool in_tx;                  /* cp_store_begin() is open */
 	char errmsg[256];
 };
 

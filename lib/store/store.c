@@ -18,8 +18,43 @@ const char *cp_store_errmsg(const struct cp_store *s)
 
 void cp_store_close(struct cp_store *s)
 {
-	if (s)
-		s->ops->close(s);
+	if (!s)
+		return;
+	cp_store_rollback(s);
+	s->ops->close(s);
+}
+
+void cp_store_set_write_lock(struct cp_store *s, pthread_mutex_t *m)
+{
+	s->write_lock = m;
+}
+
+enum cp_err cp_store_begin(struct cp_store *s)
+{
+	enum cp_err err;
+
+	if (s->in_tx)
+		return CP_ECONFLICT;
+	err = s->ops->begin(s);
+	if (!err)
+		s->in_tx = true;
+	return err;
+}
+
+enum cp_err cp_store_commit(struct cp_store *s)
+{
+	if (!s->in_tx)
+		return CP_EINVAL;
+	s->in_tx = false;
+	return s->ops->commit(s);
+}
+
+void cp_store_rollback(struct cp_store *s)
+{
+	if (!s->in_tx)
+		return;
+	s->in_tx = false;
+	s->ops->rollback(s);
 }
 
 int64_t cp__store_time_to_us(const struct cp_time *t)
@@ -86,14 +121,14 @@ enum cp_err cp_store_collection_get(struct cp_store *s, const char *api_root,
 }
 
 enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
-			 struct cp_stix_object *const *objs, size_t count,
+			 struct cp_stix_object *const *objs, size_t count, const char *origin,
 			 struct cp_store_add_result *results)
 {
 	if (!collection_id || (count && (!objs || !results)))
 		return CP_EINVAL;
 	if (count == 0)
 		return CP_OK;
-	return s->ops->add(s, collection_id, objs, count, results);
+	return s->ops->add(s, collection_id, objs, count, origin, results);
 }
 
 /*
@@ -103,6 +138,11 @@ enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
 static void make_next(char out[CP_STORE_NEXT_MAX], int64_t us)
 {
 	snprintf(out, CP_STORE_NEXT_MAX, "n1-%" PRIx64, (uint64_t)us);
+}
+
+void cp_store_next_token(const struct cp_time *last, char out[CP_STORE_NEXT_MAX])
+{
+	make_next(out, cp__store_time_to_us(last));
 }
 
 static bool parse_next(const char *tok, int64_t *us)
@@ -172,13 +212,33 @@ enum cp_err cp_store_delete(struct cp_store *s, const struct cp_store_filter *f,
 }
 
 enum cp_err cp_store_status_put(struct cp_store *s, const char *api_root, const char *id,
-				const char *json)
+				const char *owner, const char *json)
 {
-	return s->ops->status_put(s, api_root, id, json);
+	if (!api_root || !id || !json)
+		return CP_EINVAL;
+	return s->ops->status_put(s, api_root, id, owner, json);
 }
 
 enum cp_err cp_store_status_get(struct cp_store *s, const char *api_root, const char *id,
-				char **json)
+				char **owner, char **json)
 {
-	return s->ops->status_get(s, api_root, id, json);
+	if (owner)
+		*owner = NULL;
+	return s->ops->status_get(s, api_root, id, owner, json);
+}
+
+enum cp_err cp_store_cursor_put(struct cp_store *s, const char *name, const char *value)
+{
+	if (!name || !value)
+		return CP_EINVAL;
+	if (strlen(value) > CP_STORE_CURSOR_MAX)
+		return CP_ETOOBIG;
+	return s->ops->cursor_put(s, name, value);
+}
+
+enum cp_err cp_store_cursor_get(struct cp_store *s, const char *name, char **value)
+{
+	if (!name)
+		return CP_EINVAL;
+	return s->ops->cursor_get(s, name, value);
 }

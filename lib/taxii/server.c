@@ -4,6 +4,8 @@
  */
 #include <pthread.h>
 
+#include "cyberpact/audit.h"
+#include "cyberpact/policy.h"
 #include "cyberpact/stix.h"
 #include "cyberpact/taxii.h"
 #include "common.h"
@@ -14,8 +16,9 @@ struct cp_taxii_server {
 	pthread_mutex_t lock;
 	struct cp_store **idle; /* store connections not in use */
 	size_t idle_count, idle_cap;
-	cp_taxii_egress_fn egress;
-	void *egress_ctx;
+	pthread_mutex_t write_lock; /* one writer at a time, shared by every connection */
+	const struct cp_taxii_policy *policy;
+	struct cp_audit *audit;
 };
 
 /* ------------------------------------------------------------ responses */
@@ -126,8 +129,11 @@ static struct cp_store *acquire(struct cp_taxii_server *srv)
 	if (srv->idle_count)
 		s = srv->idle[--srv->idle_count];
 	pthread_mutex_unlock(&srv->lock);
-	if (!s && cp_store_open_sqlite(srv->store_path, &s, NULL) != CP_OK)
-		return NULL;
+	if (!s) {
+		if (cp_store_open_sqlite(srv->store_path, &s, NULL) != CP_OK)
+			return NULL;
+		cp_store_set_write_lock(s, &srv->write_lock);
+	}
 	return s;
 }
 
@@ -172,9 +178,11 @@ enum cp_err cp_taxii_server_new(const struct cp_config *cfg, const char *store_p
 		return CP_ENOMEM;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->write_lock, NULL);
 	err = cp_store_open_sqlite(store_path, &s, diag);
 	if (err)
 		goto fail;
+	cp_store_set_write_lock(s, &srv->write_lock);
 	for (size_t r = 0; r < cfg->api_root_count; r++) {
 		const struct cp_config_api_root *root = &cfg->api_roots[r];
 		for (size_t c = 0; c < root->collection_count; c++) {
@@ -209,14 +217,19 @@ void cp_taxii_server_free(struct cp_taxii_server *srv)
 		cp_store_close(srv->idle[i]);
 	cp_free(srv->idle);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->write_lock);
 	cp_free(srv->store_path);
 	cp_free(srv);
 }
 
-void cp_taxii_server_set_egress(struct cp_taxii_server *srv, cp_taxii_egress_fn fn, void *ctx)
+void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_taxii_policy *pol)
 {
-	srv->egress = fn;
-	srv->egress_ctx = ctx;
+	srv->policy = pol;
+}
+
+void cp_taxii_server_set_audit(struct cp_taxii_server *srv, struct cp_audit *audit)
+{
+	srv->audit = audit;
 }
 
 /* --------------------------------------------------------- permissions */
@@ -599,10 +612,66 @@ static void api_root(struct ctx *c)
 	set_body(c->resp, 200, &b);
 }
 
+/*
+ * May whoever asks read (write) the collection? A local account by its configuration,
+ * a partner by its agreement (the policy hook); nobody else.
+ */
+static bool can(const struct ctx *c, const struct cp_store_collection *sc, bool write)
+{
+	const struct cp_taxii_request *req = c->req;
+	const struct cp_taxii_policy *pol = c->srv->policy;
+
+	if (req->account)
+		return cp_taxii_account_can(req->account, sc->id, sc->alias, write);
+	if (req->partner && pol && pol->can)
+		return pol->can(req->policy_ctx, req->partner, sc->id, write);
+	return false;
+}
+
+static const char *who(const struct ctx *c)
+{
+	return c->req->account ? c->req->account->name : c->req->partner;
+}
+
+/*
+ * One audit record about this request. Partners' requests are audited (what they
+ * were given, what was withheld, what they wrote, what was refused); local accounts
+ * only when refused.
+ */
+static enum cp_err audit(struct ctx *c, enum cp_audit_kind kind, const char *action,
+			 const char *object, const char *version, const char *reason,
+			 const char *detail, bool wait)
+{
+	struct cp_audit_record r;
+
+	if (!c->srv->audit)
+		return CP_OK;
+	memset(&r, 0, sizeof(r));
+	r.kind = kind;
+	r.partner = who(c);
+	r.action = action;
+	r.collection = c->has_coll ? c->coll.id : NULL;
+	r.object = object;
+	r.version = version;
+	r.reason = reason;
+	r.detail = detail;
+	r.request_id = c->req->request_id;
+	return cp_audit_append(c->srv->audit, &r, 1, wait);
+}
+
+/* Refusals are audited for everyone; the answer does not depend on the audit. */
+static void audit_deny(struct ctx *c, const char *reason, const char *detail)
+{
+	char action[96];
+
+	snprintf(action, sizeof(action), "%s %.80s", c->req->method, c->req->path);
+	if (audit(c, CP_AUDIT_DENY, action, NULL, NULL, reason, detail, false))
+		CP_LOG_ERR("taxii", "req=%s: audit record lost (deny %s)",
+			   c->req->request_id ? c->req->request_id : "-", reason);
+}
+
 static void collection_json(struct ctx *c, struct cp_buf *b, const struct cp_store_collection *sc)
 {
-	const struct cp_config_account *a = c->req->account;
-
 	cp_buf_puts(b, "{\"id\":");
 	json_str(b, sc->id);
 	cp_buf_puts(b, ",\"title\":");
@@ -616,15 +685,13 @@ static void collection_json(struct ctx *c, struct cp_buf *b, const struct cp_sto
 		json_str(b, sc->alias);
 	}
 	cp_buf_printf(b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"%s\"]}",
-		      cp_taxii_account_can(a, sc->id, sc->alias, false) ? "true" : "false",
-		      cp_taxii_account_can(a, sc->id, sc->alias, true) ? "true" : "false",
+		      can(c, sc, false) ? "true" : "false", can(c, sc, true) ? "true" : "false",
 		      CP_STIX_MEDIA_TYPE);
 }
 
 static bool visible(struct ctx *c, const struct cp_store_collection *sc)
 {
-	return cp_taxii_account_can(c->req->account, sc->id, sc->alias, false) ||
-	       cp_taxii_account_can(c->req->account, sc->id, sc->alias, true);
+	return can(c, sc, false) || can(c, sc, true);
 }
 
 static void collections(struct ctx *c)
@@ -667,27 +734,91 @@ static void collection(struct ctx *c)
 /* Row delivery for the listing endpoints. */
 enum listing { L_OBJECTS, L_MANIFEST, L_VERSIONS };
 
+static const char *const listing_action[] = {
+	[L_OBJECTS] = "GET objects",
+	[L_MANIFEST] = "GET manifest",
+	[L_VERSIONS] = "GET versions",
+};
+
 struct page_ctx {
 	struct ctx *c;
 	struct cp_buf *b;
 	enum listing kind;
-	size_t shown;
+	size_t want;  /* the page size */
+	size_t shown; /* rows released into the page */
+	bool more;    /* a releasable row exists after the page */
+	struct cp_time first_added, last_added; /* of the released rows */
+	/* for the audit trail of partner requests: [["id","version"],...] released,
+	 * [["id","version","reason"],...] withheld */
+	bool audited;
+	struct cp_buf released, withheld;
+	size_t n_withheld;
+	enum cp_err failed; /* a rewrite or buffer failure inside the callback */
 };
+
+/* Says "stop the scan" to cp_store_query(); not an error. */
+#define PAGE_FULL CP_ECONFLICT
+
+static void audit_pair(struct cp_buf *b, const struct cp_store_row *row, const char *reason)
+{
+	cp_buf_putc(b, b->len ? ',' : '[');
+	cp_buf_putc(b, '[');
+	json_str(b, row->id);
+	cp_buf_putc(b, ',');
+	json_str(b, row->version);
+	if (reason) {
+		cp_buf_putc(b, ',');
+		json_str(b, reason);
+	}
+	cp_buf_putc(b, ']');
+}
 
 static enum cp_err on_row(const struct cp_store_row *row, void *arg)
 {
 	struct page_ctx *pc = arg;
-	struct cp_taxii_server *srv = pc->c->srv;
+	struct ctx *c = pc->c;
+	const struct cp_taxii_policy *pol = c->srv->policy;
 	char added[CP_TIME_TEXT_MAX];
+	char *rewritten = NULL;
 
-	if (srv->egress &&
-	    !srv->egress(srv->egress_ctx, pc->c->req->account, pc->c->coll.id, row))
-		return CP_OK;
-	if (pc->shown++)
+	/* a partner receives a version only if the gate says so; withheld versions are
+	 * skipped without a trace in the answer */
+	if (c->req->partner) {
+		/* the reason (and its text) only for what is withheld and audited */
+		if (!pol || !pol->release ||
+		    !pol->release(c->req->policy_ctx, c->req->partner, c->coll.id, row, NULL)) {
+			if (pc->shown < pc->want && pc->audited) {
+				struct cp_policy_reason why;
+				memset(&why, 0, sizeof(why));
+				if (pol && pol->release)
+					pol->release(c->req->policy_ctx, c->req->partner,
+						     c->coll.id, row, &why);
+				audit_pair(&pc->withheld, row, cp_policy_reason_name(why.code));
+				pc->n_withheld++;
+			}
+			return CP_OK;
+		}
+	}
+	if (pc->shown == pc->want) {
+		pc->more = true;
+		return PAGE_FULL;
+	}
+	if (pc->audited)
+		audit_pair(&pc->released, row, NULL);
+	if (pc->shown++ == 0)
+		pc->first_added = row->date_added;
+	else
 		cp_buf_putc(pc->b, ',');
+	pc->last_added = row->date_added;
 	switch (pc->kind) {
 	case L_OBJECTS:
-		cp_buf_append(pc->b, row->json, row->json_len);
+		if (c->req->partner && pol && pol->rewrite)
+			rewritten = pol->rewrite(c->req->policy_ctx, c->req->partner, row);
+		if (rewritten)
+			cp_buf_puts(pc->b, rewritten);
+		else
+			cp_buf_append(pc->b, row->json, row->json_len);
+		cp_free(rewritten);
 		break;
 	case L_VERSIONS:
 		json_str(pc->b, row->version);
@@ -702,9 +833,43 @@ static enum cp_err on_row(const struct cp_store_row *row, void *arg)
 			      "application/stix+json", row->spec_version);
 		break;
 	}
-	return cp_buf_finish(pc->b);
+	if ((pc->failed = cp_buf_finish(pc->b)))
+		return pc->failed;
+	return CP_OK;
 }
 
+/* The audit records of a page given to a partner: what it got, what it did not. */
+static enum cp_err audit_page(struct ctx *c, struct page_ctx *pc, const char *object_id)
+{
+	char reason[32];
+	enum cp_err err = CP_OK;
+
+	snprintf(reason, sizeof(reason), "ok");
+	if (pc->shown) {
+		cp_buf_putc(&pc->released, ']');
+		if ((err = cp_buf_finish(&pc->released)))
+			return err;
+		err = audit(c, CP_AUDIT_RELEASE, listing_action[pc->kind], object_id, NULL, reason,
+			    pc->released.ptr, true);
+	}
+	if (!err && pc->n_withheld) {
+		cp_buf_putc(&pc->withheld, ']');
+		if ((err = cp_buf_finish(&pc->withheld)))
+			return err;
+		err = audit(c, CP_AUDIT_WITHHOLD, listing_action[pc->kind], object_id, NULL,
+			    "withheld", pc->withheld.ptr, true);
+	}
+	return err;
+}
+
+/*
+ * The listing endpoints. The store is read in chunks until the page holds `limit`
+ * released versions and one more releasable version has been seen (then `more` is
+ * true and `next` points after the page's last released version), or the rows run
+ * out. For a partner who may see little of a large collection this reads further
+ * than one page: the price of not revealing withheld objects through `more`, counts
+ * or empty pages.
+ */
 static void listing(struct ctx *c, enum listing kind, const char *object_id)
 {
 	static const unsigned allowed[] = {
@@ -715,15 +880,25 @@ static void listing(struct ctx *c, enum listing kind, const char *object_id)
 	unsigned allow = allowed[kind];
 	struct filters fl;
 	struct cp_buf b = CP_BUF_INIT(c->srv->cfg->max_content_length * 4 + (1u << 20));
-	struct page_ctx pc = {c, &b, kind, 0};
+	struct page_ctx pc;
 	struct cp_store_page page;
 	const char *one[1] = {object_id};
+	char next[CP_STORE_NEXT_MAX];
 	enum cp_err err;
+	bool filtered_by_position;
 
+	memset(&pc, 0, sizeof(pc));
+	pc.c = c;
+	pc.b = &b;
+	pc.kind = kind;
+	pc.audited = c->req->partner && c->srv->audit;
+	pc.released = (struct cp_buf)CP_BUF_INIT(CP_AUDIT_DETAIL_MAX / 2);
+	pc.withheld = (struct cp_buf)CP_BUF_INIT(CP_AUDIT_DETAIL_MAX / 2);
 	if (object_id && kind == L_OBJECTS)
 		allow = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_VERSION | F_SPEC_VERSION;
 	if (!parse_filters(c->req, allow, c->srv->cfg->page_size, &fl, c->resp))
 		goto out;
+	filtered_by_position = fl.f.has_added_after || fl.f.next;
 	fl.f.collection_id = c->coll.id;
 	if (object_id) {
 		fl.f.ids = one;
@@ -733,26 +908,49 @@ static void listing(struct ctx *c, enum listing kind, const char *object_id)
 		fl.f.versions = CP_STORE_VERSION_ALL;
 		fl.f.version_time_count = 0;
 	}
+	pc.want = fl.f.limit;
+	/* one row more than the page tells whether another page exists */
+	fl.f.limit = pc.want + 1 > CP_STORE_MAX_PAGE ? CP_STORE_MAX_PAGE : pc.want + 1;
 	cp_buf_puts(&b, kind == L_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
-	err = cp_store_query(c->store, &fl.f, on_row, &pc, &page);
+	for (;;) {
+		err = cp_store_query(c->store, &fl.f, on_row, &pc, &page);
+		if (err == PAGE_FULL && pc.more) {
+			err = CP_OK;
+			break;
+		}
+		if (err || !page.more)
+			break;
+		memcpy(next, page.next, sizeof(next));
+		fl.f.next = next;
+	}
 	if (err == CP_EINVAL) {
 		cp_taxii_error(c->resp, 400, "Invalid next", "the next token is not valid here");
 		goto out;
 	}
-	if (err == CP_ETOOBIG) {
+	if (err == CP_ETOOBIG && !pc.failed) {
 		cp_taxii_error(c->resp, 400, "Too many values", "at most 1000 values per filter");
 		goto out;
 	}
 	if (err) {
-		if (cp_buf_finish(&b) == CP_ETOOBIG)
+		if (pc.failed == CP_ETOOBIG)
 			cp_taxii_error(c->resp, 500, "Response too large",
 				       "ask for fewer objects with limit");
+		else if (pc.failed)
+			cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
 		else
 			store_error(c->resp, err, c->store);
 		goto out;
 	}
+	if (pc.audited && (err = audit_page(c, &pc, object_id))) {
+		/* nothing leaves that the trail has not recorded */
+		CP_LOG_ERR("taxii", "req=%s: audit failed: %s", c->req->request_id,
+			   cp_err_name(err));
+		cp_taxii_error(c->resp, 503, "Service unavailable",
+			       "the audit trail cannot be written; retry later");
+		goto out;
+	}
 	/* an object the account may not receive does not exist for it */
-	if (object_id && pc.shown == 0 && !page.more && !fl.f.has_added_after && !fl.f.next) {
+	if (object_id && pc.shown == 0 && !filtered_by_position) {
 		errorf(c->resp, 404, "Object not found",
 		       "no version of '%.100s' in this collection matches", object_id);
 		goto out;
@@ -765,18 +963,22 @@ static void listing(struct ctx *c, enum listing kind, const char *object_id)
 	} else {
 		cp_buf_putc(&b, ',');
 	}
-	cp_buf_printf(&b, "\"more\":%s", page.more ? "true" : "false");
-	if (page.more)
-		cp_buf_printf(&b, ",\"next\":\"%s\"", page.next);
+	cp_buf_printf(&b, "\"more\":%s", pc.more ? "true" : "false");
+	if (pc.more) {
+		cp_store_next_token(&pc.last_added, next);
+		cp_buf_printf(&b, ",\"next\":\"%s\"", next);
+	}
 	cp_buf_putc(&b, '}');
-	if (page.count) {
-		cp_time_format_digits(&page.first_added, 6, c->resp->date_added_first);
-		cp_time_format_digits(&page.last_added, 6, c->resp->date_added_last);
+	if (pc.shown) {
+		cp_time_format_digits(&pc.first_added, 6, c->resp->date_added_first);
+		cp_time_format_digits(&pc.last_added, 6, c->resp->date_added_last);
 	}
 	set_body(c->resp, 200, &b);
 out:
 	filters_release(&fl);
 	cp_buf_release(&b);
+	cp_buf_release(&pc.released);
+	cp_buf_release(&pc.withheld);
 }
 
 static void delete_object(struct ctx *c, const char *object_id)
@@ -854,6 +1056,7 @@ static void post_objects(struct ctx *c)
 	char id[CP_STIX_ID_MAX], ts[CP_TIME_TEXT_MAX];
 	struct cp_time now = cp_time_now();
 	enum cp_err err;
+	bool in_tx = false;
 
 	cp_diag_init(&d);
 	if (!content_type_ok(req->content_type)) {
@@ -925,14 +1128,21 @@ static void post_objects(struct ctx *c)
 		}
 		valid[nvalid++] = so;
 	}
+	/* the objects and their status resource are one transaction: a status that says
+	 * success exists exactly when the objects are committed */
+	err = cp_store_begin(c->store);
+	if (err) {
+		store_error(c->resp, err, c->store);
+		goto out;
+	}
+	in_tx = true;
 	if (nvalid) {
-		err = cp_store_add(c->store, c->coll.id, valid, nvalid, res);
+		err = cp_store_add(c->store, c->coll.id, valid, nvalid, c->req->partner, res);
 		if (err) {
 			store_error(c->resp, err, c->store);
 			goto out;
 		}
 	}
-	/* committed: every added or existing version is a success */
 	for (size_t i = 0; i < nvalid; i++) {
 		const json_t *o = cp_stix_object_json(valid[i]);
 		const char *ver = obj_version(o);
@@ -975,13 +1185,33 @@ static void post_objects(struct ctx *c)
 		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
 		goto out;
 	}
-	err = cp_store_status_put(c->store, c->root->name, id + 8, out.ptr);
+	err = cp_store_status_put(c->store, c->root->name, id + 8, who(c), out.ptr);
+	if (!err)
+		err = cp_store_commit(c->store);
+	in_tx = false;
 	if (err) {
 		store_error(c->resp, err, c->store);
 		goto out;
 	}
+	if (c->req->partner && c->srv->audit) {
+		char detail[CP_STIX_ID_MAX + 128];
+		snprintf(detail, sizeof(detail),
+			 "{\"status\":\"%s\",\"success_count\":%zu,\"failure_count\":%zu}",
+			 id + 8, st.n_ok, st.n_bad);
+		/* the partner hears "success" only once the trail holds the write */
+		if (audit(c, CP_AUDIT_WRITE, "POST objects", NULL, NULL, "ok", detail, true)) {
+			CP_LOG_ERR("taxii", "req=%s: audit of a stored write failed (status %s)",
+				   c->req->request_id, id + 8);
+			cp_taxii_error(c->resp, 503, "Service unavailable",
+				       "the objects were stored but the audit trail cannot be "
+				       "written; retry later");
+			goto out;
+		}
+	}
 	set_body(c->resp, 202, &out);
 out:
+	if (in_tx)
+		cp_store_rollback(c->store);
 	for (size_t i = 0; i < nvalid; i++)
 		cp_stix_object_unref(valid[i]);
 	cp_free(valid);
@@ -995,10 +1225,19 @@ out:
 
 static void status(struct ctx *c, const char *id)
 {
-	char *json = NULL;
-	enum cp_err err = cp_store_status_get(c->store, c->root->name, id, &json);
+	char *json = NULL, *owner = NULL;
+	enum cp_err err = cp_store_status_get(c->store, c->root->name, id, &owner, &json);
 	struct cp_buf b = CP_BUF_INIT(0);
 
+	/* a status belongs to whoever made the request; to anyone else it does not
+	 * exist (its ids and messages describe what that requester sent) */
+	if (!err && (!owner || strcmp(owner, who(c)) != 0)) {
+		cp_free(json);
+		json = NULL;
+		err = CP_ENOTFOUND;
+		audit_deny(c, "status-not-owner", NULL);
+	}
+	cp_free(owner);
 	if (err == CP_ENOTFOUND) {
 		errorf(c->resp, 404, "Status not found", "no status resource '%.64s'", id);
 		return;
@@ -1035,7 +1274,7 @@ void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request 
 	bool is_delete = strcmp(req->method, "DELETE") == 0;
 
 	memset(resp, 0, sizeof(*resp));
-	if (!req->account) {
+	if (!req->account && !(req->partner && srv->policy)) {
 		cp_taxii_error(resp, 401, "Authentication required",
 			       "use HTTP Basic credentials or a client certificate");
 		resp->www_authenticate = true;
@@ -1102,6 +1341,9 @@ void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request 
 	}
 	/* without permission a collection does not exist for this account */
 	if (!visible(&c, &c.coll)) {
+		audit_deny(&c, "collection-not-visible", NULL);
+		cp_store_collection_release(&c.coll);
+		c.has_coll = false;
 		cp_taxii_error(resp, 404, "Collection not found",
 			       "no such collection in this API root");
 		goto out;
@@ -1110,12 +1352,19 @@ void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request 
 		collection(&c);
 		goto out;
 	}
-	if ((is_post || is_delete) &&
-	    !cp_taxii_account_can(req->account, c.coll.id, c.coll.alias, true)) {
+	/* partners do not delete: what they want gone, their own node revokes */
+	if (is_delete && req->partner) {
+		audit_deny(&c, "partner-delete", NULL);
+		cp_taxii_error(resp, 403, "Forbidden", "partners may not delete objects");
+		goto out;
+	}
+	if ((is_post || is_delete) && !can(&c, &c.coll, true)) {
+		audit_deny(&c, "collection-read-only", NULL);
 		cp_taxii_error(resp, 403, "Forbidden", "this account may not write to this collection");
 		goto out;
 	}
-	if (is_get && !cp_taxii_account_can(req->account, c.coll.id, c.coll.alias, false)) {
+	if (is_get && !can(&c, &c.coll, false)) {
+		audit_deny(&c, "collection-write-only", NULL);
 		cp_taxii_error(resp, 403, "Forbidden", "this account may not read this collection");
 		goto out;
 	}

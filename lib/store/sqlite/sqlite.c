@@ -11,10 +11,31 @@
 
 #include "../internal.h"
 
+struct add_ctx {
+	sqlite3_stmt *find, *same, *bounds, *insert, *clear_last, *clear_first, *last_added,
+		*exists;
+};
+
 struct sqlite_store {
 	struct cp_store base;
 	sqlite3 *db;
+	bool locked;      /* holds base.write_lock */
+	struct add_ctx a; /* statements of add, prepared on first use */
 };
+
+/*
+ * Schema 2. Version rows carry is_first/is_last so that match[version]=first|last is
+ * an indexed column test, origin (provenance for the egress gate) and what the gate
+ * reads from an object (struct cp_policy_facts: tlp, pap and the gate flags below),
+ * so that egress decisions need no JSON parsing. Store files of schema 1 are upgraded
+ * in place when opened; their rows are marked GATE_UNKNOWN and the reader computes
+ * the facts from the JSON.
+ */
+#define GATE_BAD_MARKING 1u
+#define GATE_CONSULTATION 2u
+#define GATE_UNKNOWN 4u
+#define GATE_UNKNOWN_S "4"
+#define SCHEMA_VERSION "2"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -28,14 +49,34 @@ static const char schema[] =
 	"  version_key TEXT NOT NULL, version TEXT NOT NULL,"
 	"  date_added INTEGER NOT NULL, revoked INTEGER NOT NULL,"
 	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
-	"  json TEXT NOT NULL,"
+	"  json TEXT NOT NULL, origin TEXT,"
+	"  tlp INTEGER NOT NULL DEFAULT 0, pap INTEGER NOT NULL DEFAULT 0,"
+	"  gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ","
 	"  UNIQUE(collection, date_added), UNIQUE(collection, id, version_key));"
 	"CREATE INDEX IF NOT EXISTS objects_last ON objects(collection, is_last, date_added);"
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(collection, type, date_added);"
 	"CREATE TABLE IF NOT EXISTS statuses("
-	"  api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL,"
+	"  api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, owner TEXT,"
 	"  PRIMARY KEY(api_root, id));"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');";
+	"CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" SCHEMA_VERSION "');";
+
+static const char upgrade_1_to_2[] =
+	"ALTER TABLE objects ADD COLUMN origin TEXT;"
+	"ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE objects ADD COLUMN pap INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE objects ADD COLUMN gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ";"
+	"ALTER TABLE statuses ADD COLUMN owner TEXT;"
+	"CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+
+/*
+ * The write-ahead log is folded back into the database by SQLite after commits
+ * (passive checkpoints), but with readers always active it may never get to start
+ * over and grows without bound. Past this many pages a committing writer, which holds
+ * the write lock, waits for readers and truncates it.
+ */
+#define WAL_TRUNCATE_PAGES 16384 /* 64 MB of 4 KB pages */
 
 static struct sqlite_store *S(struct cp_store *s)
 {
@@ -68,17 +109,114 @@ static enum cp_err prepare(struct sqlite_store *st, const char *sql, sqlite3_stm
 	return CP_OK;
 }
 
+/* Prepare once per connection; later calls reuse the statement (reset after use). */
+static enum cp_err prepare_cached(struct sqlite_store *st, const char *sql, sqlite3_stmt **q)
+{
+	if (*q)
+		return CP_OK;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK)
+		return fail(st, "prepare");
+	return CP_OK;
+}
+
 static char *col_dup(sqlite3_stmt *q, int i)
 {
 	const unsigned char *t = sqlite3_column_text(q, i);
 	return t ? cp_strdup((const char *)t) : NULL;
 }
 
+static void add_ctx_release(struct add_ctx *a)
+{
+	sqlite3_finalize(a->find);
+	sqlite3_finalize(a->same);
+	sqlite3_finalize(a->bounds);
+	sqlite3_finalize(a->insert);
+	sqlite3_finalize(a->clear_last);
+	sqlite3_finalize(a->clear_first);
+	sqlite3_finalize(a->last_added);
+	sqlite3_finalize(a->exists);
+	memset(a, 0, sizeof(*a));
+}
+
 static void sq_close(struct cp_store *s)
 {
 	struct sqlite_store *st = S(s);
+	add_ctx_release(&st->a);
 	sqlite3_close(st->db);
 	cp_free(st);
+}
+
+/* ---------------------------------------------------------- transactions */
+
+static void unlock(struct sqlite_store *st)
+{
+	if (st->locked) {
+		st->locked = false;
+		pthread_mutex_unlock(st->base.write_lock);
+	}
+}
+
+/* IMMEDIATE takes SQLite's write lock now, so date_added is assigned in commit order. */
+static enum cp_err sq_begin(struct cp_store *s)
+{
+	struct sqlite_store *st = S(s);
+	enum cp_err err;
+
+	if (st->base.write_lock) {
+		pthread_mutex_lock(st->base.write_lock);
+		st->locked = true;
+	}
+	err = exec(st, "BEGIN IMMEDIATE");
+	if (err)
+		unlock(st);
+	return err;
+}
+
+static void sq_rollback(struct cp_store *s)
+{
+	struct sqlite_store *st = S(s);
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	unlock(st);
+}
+
+static enum cp_err sq_commit(struct cp_store *s)
+{
+	struct sqlite_store *st = S(s);
+	enum cp_err err = exec(st, "COMMIT");
+
+	if (err)
+		sq_rollback(s);
+	unlock(st);
+	return err;
+}
+
+/* For one write call: its own transaction unless the caller opened one. */
+static enum cp_err write_begin(struct sqlite_store *st, bool *own)
+{
+	*own = !st->base.in_tx;
+	return *own ? sq_begin(&st->base) : CP_OK;
+}
+
+static enum cp_err write_end(struct sqlite_store *st, bool own, enum cp_err err)
+{
+	if (!own)
+		return err;
+	if (err) {
+		sq_rollback(&st->base);
+		return err;
+	}
+	return sq_commit(&st->base);
+}
+
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	(void)ctx;
+	if (pages >= WAL_TRUNCATE_PAGES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	else if (pages >= 1000)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
 }
 
 /* ------------------------------------------------------------ collections */
@@ -88,6 +226,7 @@ static enum cp_err sq_collection_put(struct cp_store *s, const struct cp_store_c
 	struct sqlite_store *st = S(s);
 	sqlite3_stmt *q = NULL;
 	enum cp_err err;
+	bool own;
 
 	err = prepare(st,
 		      "INSERT INTO collections(id, api_root, title, description, alias) "
@@ -102,10 +241,14 @@ static enum cp_err sq_collection_put(struct cp_store *s, const struct cp_store_c
 	sqlite3_bind_text(q, 3, c->title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, c->description, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, c->alias, -1, SQLITE_STATIC);
+	if ((err = write_begin(st, &own)))
+		goto out;
 	if (sqlite3_step(q) != SQLITE_DONE)
 		err = sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE
 			      ? CP_ECONFLICT
 			      : fail(st, "store collection");
+	err = write_end(st, own, err);
+out:
 	sqlite3_finalize(q);
 	return err;
 }
@@ -211,52 +354,43 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-struct add_ctx {
-	sqlite3_stmt *find, *same, *bounds, *insert, *clear_last, *clear_first, *last_added;
-};
-
-static void add_ctx_release(struct add_ctx *a)
-{
-	sqlite3_finalize(a->find);
-	sqlite3_finalize(a->same);
-	sqlite3_finalize(a->bounds);
-	sqlite3_finalize(a->insert);
-	sqlite3_finalize(a->clear_last);
-	sqlite3_finalize(a->clear_first);
-	sqlite3_finalize(a->last_added);
-}
-
 static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 {
 	enum cp_err err;
 
-	if ((err = prepare(st,
-			   "SELECT json, date_added FROM objects WHERE collection = ?1 AND id = ?2 "
-			   "AND version_key = ?3",
-			   &a->find)) ||
-	    (err = prepare(st,
-			   "SELECT date_added FROM objects WHERE collection = ?1 AND id = ?2 "
-			   "AND json = ?3 LIMIT 1",
-			   &a->same)) ||
-	    (err = prepare(st,
-			   "SELECT MIN(version_key), MAX(version_key) FROM objects "
-			   "WHERE collection = ?1 AND id = ?2",
-			   &a->bounds)) ||
-	    (err = prepare(st,
-			   "INSERT INTO objects(collection, id, type, spec_version, version_key, "
-			   "version, date_added, revoked, is_first, is_last, json) "
-			   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-			   &a->insert)) ||
-	    (err = prepare(st,
-			   "UPDATE objects SET is_last = 0 WHERE collection = ?1 AND id = ?2 "
-			   "AND +is_last = 1",
-			   &a->clear_last)) ||
-	    (err = prepare(st,
-			   "UPDATE objects SET is_first = 0 WHERE collection = ?1 AND id = ?2 "
-			   "AND +is_first = 1",
-			   &a->clear_first)) ||
-	    (err = prepare(st, "SELECT MAX(date_added) FROM objects WHERE collection = ?1",
-			   &a->last_added)))
+	if ((err = prepare_cached(st,
+				  "SELECT json, date_added FROM objects WHERE collection = ?1 "
+				  "AND id = ?2 AND version_key = ?3",
+				  &a->find)) ||
+	    (err = prepare_cached(st,
+				  "SELECT date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+				  "AND json = ?3 LIMIT 1",
+				  &a->same)) ||
+	    (err = prepare_cached(st,
+				  "SELECT MIN(version_key), MAX(version_key) FROM objects "
+				  "WHERE collection = ?1 AND id = ?2",
+				  &a->bounds)) ||
+	    (err = prepare_cached(st,
+				  "INSERT INTO objects(collection, id, type, spec_version, "
+				  "version_key, version, date_added, revoked, is_first, is_last, "
+				  "json, origin, tlp, pap, gate) "
+				  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+				  "?14, ?15)",
+				  &a->insert)) ||
+	    /* the unary + keeps the planner on the (collection, id, ...) index: through
+	     * objects_last it would visit every current version (docs/PERFORMANCE.md) */
+	    (err = prepare_cached(st,
+				  "UPDATE objects SET is_last = 0 WHERE collection = ?1 "
+				  "AND id = ?2 AND +is_last = 1",
+				  &a->clear_last)) ||
+	    (err = prepare_cached(st,
+				  "UPDATE objects SET is_first = 0 WHERE collection = ?1 "
+				  "AND id = ?2 AND +is_first = 1",
+				  &a->clear_first)) ||
+	    (err = prepare_cached(st,
+				  "SELECT MAX(date_added) FROM objects WHERE collection = ?1",
+				  &a->last_added)) ||
+	    (err = prepare_cached(st, "SELECT 1 FROM collections WHERE id = ?1", &a->exists)))
 		return err;
 	return CP_OK;
 }
@@ -268,8 +402,28 @@ static enum cp_err step_done(struct sqlite_store *st, sqlite3_stmt *q, const cha
 	return rc == SQLITE_DONE ? CP_OK : fail(st, what);
 }
 
+/*
+ * The stored text of (id, version) is the same version as json if the two are equal
+ * as JSON: texts first (the common resubmission), then parsed, so that a client that
+ * orders keys differently is not told its identical object is a conflict.
+ */
+static bool same_json(const char *old, const char *json, const json_t *obj)
+{
+	json_t *o;
+	bool eq;
+
+	if (!old)
+		return false;
+	if (strcmp(old, json) == 0)
+		return true;
+	o = json_loads(old, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	eq = o && json_equal(o, obj);
+	json_decref(o);
+	return eq;
+}
+
 static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const char *coll,
-			   struct cp_stix_object *o, int64_t *next_added,
+			   struct cp_stix_object *o, const char *origin, int64_t *next_added,
 			   struct cp_store_add_result *res)
 {
 	const char *id = cp_stix_object_id(o);
@@ -277,10 +431,13 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	char vkey[CP__STORE_VKEY_LEN], vtext[CP_TIME_TEXT_MAX];
 	char *json = NULL;
 	bool first, last, none;
+	struct cp_policy_facts facts;
 	int rc;
 	enum cp_err err = CP_OK;
 
-	json = json_dumps(cp_stix_object_json(o), JSON_COMPACT | JSON_SORT_KEYS);
+	/* members in the order received: dumping with sorted keys costs a sort per
+	 * object, and equality is decided as JSON anyway (same_json) */
+	json = json_dumps(cp_stix_object_json(o), JSON_COMPACT);
 	if (!json)
 		return CP_ENOMEM;
 	if (cp_stix_object_modified(o, &t) || cp_stix_object_created(o, &t)) {
@@ -314,7 +471,8 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	rc = sqlite3_step(a->find);
 	if (rc == SQLITE_ROW) {
 		const char *old = (const char *)sqlite3_column_text(a->find, 0);
-		res->outcome = old && strcmp(old, json) == 0 ? CP_STORE_EXISTING : CP_STORE_CONFLICT;
+		res->outcome = same_json(old, json, cp_stix_object_json(o)) ? CP_STORE_EXISTING
+									     : CP_STORE_CONFLICT;
 		res->date_added = cp__store_us_to_time(sqlite3_column_int64(a->find, 1));
 		sqlite3_reset(a->find);
 		goto out;
@@ -364,6 +522,12 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	sqlite3_bind_int(a->insert, 9, first);
 	sqlite3_bind_int(a->insert, 10, last);
 	sqlite3_bind_text(a->insert, 11, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->insert, 12, origin, -1, SQLITE_STATIC);
+	cp_policy_facts_of(cp_stix_object_json(o), &facts);
+	sqlite3_bind_int(a->insert, 13, (int)facts.tlp);
+	sqlite3_bind_int(a->insert, 14, (int)facts.pap);
+	sqlite3_bind_int(a->insert, 15, (int)((facts.bad_marking ? GATE_BAD_MARKING : 0) |
+					      (facts.consultation ? GATE_CONSULTATION : 0)));
 	if ((err = step_done(st, a->insert, "insert object")))
 		goto out;
 	res->outcome = CP_STORE_ADDED;
@@ -375,50 +539,42 @@ out:
 }
 
 static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_object *const *objs,
-			  size_t count, struct cp_store_add_result *results)
+			  size_t count, const char *origin, struct cp_store_add_result *results)
 {
 	struct sqlite_store *st = S(s);
-	struct add_ctx a;
-	sqlite3_stmt *exists = NULL;
+	struct add_ctx *a = &st->a;
 	int64_t next_added;
 	enum cp_err err;
-	bool in_tx = false;
+	bool own;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	/* IMMEDIATE takes the write lock now, so date_added is assigned in commit order */
-	if ((err = exec(st, "BEGIN IMMEDIATE")))
+	if ((err = add_prepare(st, a)))
 		return err;
-	in_tx = true;
-	if ((err = prepare(st, "SELECT 1 FROM collections WHERE id = ?1", &exists)))
-		goto out;
-	sqlite3_bind_text(exists, 1, coll, -1, SQLITE_STATIC);
-	if (sqlite3_step(exists) != SQLITE_ROW) {
-		err = CP_ENOTFOUND;
+	if ((err = write_begin(st, &own)))
+		return err;
+	sqlite3_bind_text(a->exists, 1, coll, -1, SQLITE_STATIC);
+	rc = sqlite3_step(a->exists);
+	sqlite3_reset(a->exists);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "look up collection");
 		goto out;
 	}
-	if ((err = add_prepare(st, &a)))
-		goto out;
-	sqlite3_bind_text(a.last_added, 1, coll, -1, SQLITE_STATIC);
-	if (sqlite3_step(a.last_added) != SQLITE_ROW) {
+	sqlite3_bind_text(a->last_added, 1, coll, -1, SQLITE_STATIC);
+	if (sqlite3_step(a->last_added) != SQLITE_ROW) {
+		sqlite3_reset(a->last_added);
 		err = fail(st, "last date_added");
 		goto out;
 	}
 	next_added = now_us();
-	if (sqlite3_column_type(a.last_added, 0) != SQLITE_NULL &&
-	    sqlite3_column_int64(a.last_added, 0) >= next_added)
-		next_added = sqlite3_column_int64(a.last_added, 0) + 1;
+	if (sqlite3_column_type(a->last_added, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(a->last_added, 0) >= next_added)
+		next_added = sqlite3_column_int64(a->last_added, 0) + 1;
+	sqlite3_reset(a->last_added);
 	for (size_t i = 0; i < count; i++)
-		if ((err = add_one(st, &a, coll, objs[i], &next_added, &results[i])))
+		if ((err = add_one(st, a, coll, objs[i], origin, &next_added, &results[i])))
 			goto out;
-	err = exec(st, "COMMIT");
-	if (!err)
-		in_tx = false;
 out:
-	sqlite3_finalize(exists);
-	add_ctx_release(&a);
-	if (in_tx)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return err;
+	return write_end(st, own, err);
 }
 
 /* Append " AND col IN (?,?,...)" and remember the values to bind. */
@@ -481,8 +637,8 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 	int idx = 1, rc;
 	size_t n = 0;
 
-	cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, json "
-			  "FROM objects WHERE collection = ?");
+	cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, json, "
+			  "origin, tlp, pap, gate FROM objects WHERE collection = ?");
 	if (has_after)
 		cp_buf_puts(&sql, " AND date_added > ?");
 	if (f->id_count)
@@ -511,6 +667,7 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 	sqlite3_bind_int64(q, idx++, (sqlite3_int64)limit + 1);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct cp_store_row row;
+		unsigned gate;
 		if (n == limit) {
 			page->more = true;
 			break;
@@ -523,6 +680,18 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 		row.is_revoked = sqlite3_column_int(q, 5) != 0;
 		row.json = (const char *)sqlite3_column_text(q, 6);
 		row.json_len = (size_t)sqlite3_column_bytes(q, 6);
+		row.origin = (const char *)sqlite3_column_text(q, 7);
+		gate = (unsigned)sqlite3_column_int(q, 10);
+		memset(&row.facts, 0, sizeof(row.facts));
+		row.has_facts = !(gate & GATE_UNKNOWN);
+		if (row.has_facts) {
+			row.facts.id = row.id;
+			row.facts.type = row.type;
+			row.facts.tlp = (enum cp_tlp)sqlite3_column_int(q, 8);
+			row.facts.pap = (enum cp_pap)sqlite3_column_int(q, 9);
+			row.facts.bad_marking = gate & GATE_BAD_MARKING;
+			row.facts.consultation = gate & GATE_CONSULTATION;
+		}
 		if (!row.id || !row.type || !row.spec_version || !row.version || !row.json) {
 			err = CP_ENOMEM;
 			goto out;
@@ -550,7 +719,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	struct cp_buf sql = CP_BUF_INIT(1 << 20);
 	sqlite3_stmt *q = NULL, *fix = NULL;
 	enum cp_err err;
-	bool in_tx = false;
+	bool own = false, begun = false;
 	int idx = 1;
 
 	cp_buf_puts(&sql, "DELETE FROM objects WHERE collection = ? AND id = ?");
@@ -559,9 +728,9 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	version_cond(&sql, f);
 	if ((err = cp_buf_finish(&sql)))
 		goto out;
-	if ((err = exec(st, "BEGIN IMMEDIATE")))
+	if ((err = write_begin(st, &own)))
 		goto out;
-	in_tx = true;
+	begun = true;
 	if ((err = prepare(st, sql.ptr, &q)))
 		goto out;
 	sqlite3_bind_text(q, idx++, f->collection_id, -1, SQLITE_STATIC);
@@ -586,18 +755,13 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 		goto out;
 	sqlite3_bind_text(fix, 1, f->collection_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(fix) != SQLITE_DONE) {
+	if (sqlite3_step(fix) != SQLITE_DONE)
 		err = fail(st, "update version flags");
-		goto out;
-	}
-	if ((err = exec(st, "COMMIT")))
-		goto out;
-	in_tx = false;
 out:
 	sqlite3_finalize(q);
 	sqlite3_finalize(fix);
-	if (in_tx)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (begun)
+		err = write_end(st, own, err);
 	cp_buf_release(&sql);
 	return err;
 }
@@ -605,33 +769,42 @@ out:
 /* ----------------------------------------------------------------- status */
 
 static enum cp_err sq_status_put(struct cp_store *s, const char *api_root, const char *id,
-				 const char *json)
+				 const char *owner, const char *json)
 {
 	struct sqlite_store *st = S(s);
 	sqlite3_stmt *q = NULL;
 	enum cp_err err;
+	bool own;
 
-	if ((err = prepare(st, "INSERT OR REPLACE INTO statuses(api_root, id, json) VALUES(?1, ?2, ?3)",
+	if ((err = prepare(st,
+			   "INSERT OR REPLACE INTO statuses(api_root, id, owner, json) "
+			   "VALUES(?1, ?2, ?3, ?4)",
 			   &q)))
 		return err;
+	if ((err = write_begin(st, &own)))
+		goto out;
 	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, json, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		err = fail(st, "store status");
+	err = write_end(st, own, err);
+out:
 	sqlite3_finalize(q);
 	return err;
 }
 
 static enum cp_err sq_status_get(struct cp_store *s, const char *api_root, const char *id,
-				 char **json)
+				 char **owner, char **json)
 {
 	struct sqlite_store *st = S(s);
 	sqlite3_stmt *q = NULL;
 	enum cp_err err;
 	int rc;
 
-	if ((err = prepare(st, "SELECT json FROM statuses WHERE api_root = ?1 AND id = ?2", &q)))
+	if ((err = prepare(st, "SELECT json, owner FROM statuses WHERE api_root = ?1 AND id = ?2",
+			   &q)))
 		return err;
 	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
@@ -640,6 +813,14 @@ static enum cp_err sq_status_get(struct cp_store *s, const char *api_root, const
 		*json = col_dup(q, 0);
 		if (!*json)
 			err = CP_ENOMEM;
+		if (!err && owner && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+			*owner = col_dup(q, 1);
+			if (!*owner) {
+				cp_free(*json);
+				*json = NULL;
+				err = CP_ENOMEM;
+			}
+		}
 	} else {
 		err = rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "get status");
 	}
@@ -647,22 +828,118 @@ static enum cp_err sq_status_get(struct cp_store *s, const char *api_root, const
 	return err;
 }
 
-/* Create the schema once; later connections only read it (no write lock needed). */
-static enum cp_err ensure_schema(struct sqlite_store *st)
+/* ---------------------------------------------------------------- cursors */
+
+static enum cp_err sq_cursor_put(struct cp_store *s, const char *name, const char *value)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	bool own;
+
+	if ((err = prepare(st, "INSERT OR REPLACE INTO cursors(name, value) VALUES(?1, ?2)", &q)))
+		return err;
+	if ((err = write_begin(st, &own)))
+		goto out;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = fail(st, "store cursor");
+	err = write_end(st, own, err);
+out:
+	sqlite3_finalize(q);
+	return err;
+}
+
+static enum cp_err sq_cursor_get(struct cp_store *s, const char *name, char **value)
+{
+	struct sqlite_store *st = S(s);
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	int rc;
+
+	if ((err = prepare(st, "SELECT value FROM cursors WHERE name = ?1", &q)))
+		return err;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*value = col_dup(q, 0);
+		if (!*value)
+			err = CP_ENOMEM;
+	} else {
+		err = rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "get cursor");
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+static enum cp_err schema_version(struct sqlite_store *st, char out[16])
+{
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	int rc;
+
+	out[0] = '\0';
+	if ((err = prepare(st, "SELECT value FROM meta WHERE key = 'schema_version'", &q)))
+		return err;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(out, 16, "%s", (const char *)sqlite3_column_text(q, 0));
+	else if (rc != SQLITE_DONE)
+		err = fail(st, "read schema version");
+	sqlite3_finalize(q);
+	return err;
+}
+
+/*
+ * Create the schema once, or upgrade an older one; later connections only read it
+ * (no write lock needed). A store from a newer release is refused rather than
+ * written in a format it does not know.
+ */
+static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
+				 const char *path)
 {
 	sqlite3_stmt *q = NULL;
 	bool present = false;
+	char ver[16];
+	enum cp_err err;
 
 	if (prepare(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
 		    &q) == CP_OK)
 		present = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
-	return present ? CP_OK : exec(st, schema);
+	if (!present)
+		return exec(st, schema);
+	if ((err = schema_version(st, ver)))
+		return err;
+	if (strcmp(ver, SCHEMA_VERSION) == 0)
+		return CP_OK;
+	if (strcmp(ver, "1") != 0) {
+		cp_diag_add(diag, CP_SEV_ERROR, "store-version", NULL,
+			    "store '%s' has schema version '%s'; this build reads version %s "
+			    "(and upgrades version 1)", path, ver, SCHEMA_VERSION);
+		cp__store_set_error(&st->base, "unsupported schema version '%s'", ver);
+		return CP_EUNSUPPORTED;
+	}
+	if ((err = exec(st, "BEGIN IMMEDIATE")))
+		return err;
+	/* another process may have upgraded it while we waited for the lock */
+	if ((err = schema_version(st, ver)) ||
+	    (strcmp(ver, "1") == 0 && (err = exec(st, upgrade_1_to_2))) ||
+	    (err = exec(st, "COMMIT"))) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	CP_LOG_INF("store", "upgraded store '%s' from schema 1 to %s", path, SCHEMA_VERSION);
+	return CP_OK;
 }
 
 static const struct cp__store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
 	.collection_put = sq_collection_put,
 	.collection_list = sq_collection_list,
 	.collection_get = sq_collection_get,
@@ -671,7 +948,16 @@ static const struct cp__store_ops sqlite_ops = {
 	.del = sq_del,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
+	.cursor_put = sq_cursor_put,
+	.cursor_get = sq_cursor_get,
 };
+
+/*
+ * Page cache per connection and memory-mapped reads: with SQLite's defaults (2 MB,
+ * read() per page) page reads were a quarter of the node's CPU (docs/PERFORMANCE.md).
+ */
+#define PRAGMA_CACHE "PRAGMA cache_size=-32768"     /* KiB */
+#define PRAGMA_MMAP "PRAGMA mmap_size=2147418112"    /* SQLite's default upper bound */
 
 enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct cp_diag *diag)
 {
@@ -693,11 +979,15 @@ enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct
 	sqlite3_busy_timeout(st->db, 10000);
 	if ((err = exec(st, "PRAGMA journal_mode=WAL")) ||
 	    (err = exec(st, "PRAGMA synchronous=FULL")) ||
-	    (err = exec(st, "PRAGMA foreign_keys=ON")) || (err = ensure_schema(st))) {
-		cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL, "cannot set up store '%s': %s",
-			    path, st->base.errmsg);
+	    (err = exec(st, "PRAGMA foreign_keys=ON")) ||
+	    (err = exec(st, PRAGMA_CACHE)) || (err = exec(st, PRAGMA_MMAP)) ||
+	    (err = ensure_schema(st, diag, path))) {
+		if (err != CP_EUNSUPPORTED)
+			cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL,
+				    "cannot set up store '%s': %s", path, st->base.errmsg);
 		goto fail;
 	}
+	sqlite3_wal_hook(st->db, wal_hook, NULL);
 	*out = &st->base;
 	return CP_OK;
 fail:

@@ -379,7 +379,7 @@ static void check_cell(const struct cp_policy *p, const json_t *obj, const struc
 	const char *id = json_string_value(json_object_get(obj, "id"));
 	const char *rname = oname(c->rcpt);
 	struct cp_policy_object o = {obj, collections[c->coll].id,
-	                             c->origin == OWN ? NULL : oname(c->origin)};
+	                             c->origin == OWN ? NULL : oname(c->origin), NULL};
 	enum cp_policy_reason_code want =
 	        oracle(c->rcpt, c->origin, c->t, c->pv->pap, c->coll, c->kind);
 	enum cp_policy_decision dec, want_dec;
@@ -395,6 +395,18 @@ static void check_cell(const struct cp_policy *p, const json_t *obj, const struc
 		         rname, c->origin == OWN ? "us" : oname(c->origin), c->t->name, c->pv->name,
 		         kind_names[c->kind], c->coll, cp_policy_reason_name(want),
 		         dec ? "release" : "withhold", cp_policy_reason_name(why.code), why.text);
+	/* the same decision from the precomputed facts a store keeps (no parsing) */
+	{
+		struct cp_policy_facts f;
+		struct cp_policy_object fo = o;
+		struct cp_policy_reason fwhy;
+		cp_policy_facts_of(obj, &f);
+		fo.facts = &f;
+		fo.obj = NULL;
+		if (cp_policy_decide(p, rname, &fo, &fwhy) != dec || fwhy.code != why.code)
+			fail_msg("facts decide differently for %s to %s: %s vs %s", id, rname,
+			         cp_policy_reason_name(fwhy.code), cp_policy_reason_name(why.code));
+	}
 	/* the audit text names the partner and the object */
 	snprintf(quoted, sizeof(quoted), "'%s'", rname);
 	if (!strstr(why.text, quoted) || !strstr(why.text, id))
@@ -484,7 +496,7 @@ static enum cp_policy_reason_code decide_text(const struct cp_policy *p, const c
                                               const char *origin, struct cp_policy_reason *why)
 {
 	json_t *obj = parse(json);
-	struct cp_policy_object o = {obj, coll, origin};
+	struct cp_policy_object o = {obj, coll, origin, NULL};
 	enum cp_policy_decision dec = cp_policy_decide(p, partner, &o, why);
 
 	json_decref(obj);
@@ -511,7 +523,7 @@ static void unknown_partner(void **state)
 {
 	struct cp_policy *p = policy_of(&open_partner, 1);
 	json_t *obj = parse(OBJ("indicator", ",\"object_marking_refs\":[\"" T2_CLEAR "\"]"));
-	struct cp_policy_object o = {obj, C_MAIN, NULL};
+	struct cp_policy_object o = {obj, C_MAIN, NULL, NULL};
 	struct cp_policy_reason why;
 
 	assert_int_equal(cp_policy_decide(p, "open", &o, &why), CP_POLICY_RELEASE);
@@ -1054,7 +1066,7 @@ static void no_allocation(void **state)
 	json_t *obj =
 	        parse(OBJ("indicator", ",\"object_marking_refs\":[\"" T2_GREEN "\",\"" PAP_GREEN
 	                               "\"],\"granular_markings\":[" SEL T1_AMBER "\"}]"));
-	struct cp_policy_object o = {obj, C_MAIN, NULL};
+	struct cp_policy_object o = {obj, C_MAIN, NULL, NULL};
 	struct cp_policy_reason why;
 	unsigned long before = cp_alloc_count();
 

@@ -1,4 +1,6 @@
 /* lib/store with the SQLite backend, on a temporary database file. */
+#include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -81,7 +83,7 @@ static void add1(struct cp_store *s, const char *coll, struct cp_stix_object *o,
 		 enum cp_store_add_outcome want, struct cp_time *added)
 {
 	struct cp_store_add_result r;
-	assert_int_equal(cp_store_add(s, coll, &o, 1, &r), CP_OK);
+	assert_int_equal(cp_store_add(s, coll, &o, 1, NULL, &r), CP_OK);
 	assert_int_equal(r.outcome, want);
 	if (added)
 		*added = r.date_added;
@@ -92,7 +94,10 @@ struct rows {
 	size_t count;
 	char ids[64][80];
 	char versions[64][40];
+	char origins[64][32];
 	struct cp_time added[64];
+	struct cp_policy_facts facts[64];
+	bool has_facts[64];
 };
 
 static enum cp_err collect(const struct cp_store_row *row, void *ctx)
@@ -102,6 +107,9 @@ static enum cp_err collect(const struct cp_store_row *row, void *ctx)
 		snprintf(r->ids[r->count], 80, "%s", row->id);
 		snprintf(r->versions[r->count], 40, "%s", row->version);
 		r->added[r->count] = row->date_added;
+		snprintf(r->origins[r->count], 32, "%s", row->origin ? row->origin : "(none)");
+		r->facts[r->count] = row->facts;
+		r->has_facts[r->count] = row->has_facts;
 	}
 	r->count++;
 	return CP_OK;
@@ -339,7 +347,7 @@ static void unknown_collection_changes_nothing(void **state)
 	struct rows r;
 	struct cp_store_page page;
 
-	assert_int_equal(cp_store_add(fx->s, "no-such-collection", &o, 1, &res), CP_ENOTFOUND);
+	assert_int_equal(cp_store_add(fx->s, "no-such-collection", &o, 1, NULL, &res), CP_ENOTFOUND);
 	cp_stix_object_unref(o);
 	assert_int_equal(query(fx->s, &f, &r, &page), 0);
 }
@@ -353,16 +361,16 @@ static void survives_reopen(void **state)
 	char *json = NULL;
 
 	add1(fx->s, COLL, indicator(1, 1, "a"), CP_STORE_ADDED, NULL);
-	assert_int_equal(cp_store_status_put(fx->s, "api1", "s1", "{\"status\":\"complete\"}"),
+	assert_int_equal(cp_store_status_put(fx->s, "api1", "s1", NULL, "{\"status\":\"complete\"}"),
 			 CP_OK);
 	cp_store_close(fx->s);
 	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
 	assert_int_equal(query(fx->s, &f, &r, &page), 1);
-	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &json), CP_OK);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", NULL, &json), CP_OK);
 	assert_string_equal(json, "{\"status\":\"complete\"}");
 	cp_free(json);
-	assert_int_equal(cp_store_status_get(fx->s, "api1", "s2", &json), CP_ENOTFOUND);
-	assert_int_equal(cp_store_status_get(fx->s, "api2", "s1", &json), CP_ENOTFOUND);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s2", NULL, &json), CP_ENOTFOUND);
+	assert_int_equal(cp_store_status_get(fx->s, "api2", "s1", NULL, &json), CP_ENOTFOUND);
 }
 
 static void open_errors(void **state)
@@ -389,7 +397,7 @@ static void batch_is_atomic(void **state)
 	objs[0] = indicator(1, 1, "a");
 	objs[1] = indicator(2, 1, "a");
 	objs[2] = indicator(1, 1, "a"); /* the same version twice in one batch */
-	assert_int_equal(cp_store_add(fx->s, COLL, objs, 3, res), CP_OK);
+	assert_int_equal(cp_store_add(fx->s, COLL, objs, 3, NULL, res), CP_OK);
 	assert_int_equal(res[0].outcome, CP_STORE_ADDED);
 	assert_int_equal(res[1].outcome, CP_STORE_ADDED);
 	assert_int_equal(res[2].outcome, CP_STORE_EXISTING);
@@ -397,6 +405,203 @@ static void batch_is_atomic(void **state)
 	for (int i = 0; i < 3; i++)
 		cp_stix_object_unref(objs[i]);
 	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+}
+
+/* Objects and a status in one transaction: both or neither. */
+static void transactions(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_stix_object *o = indicator(1, 1, "a"), *o2 = indicator(2, 1, "b");
+	struct cp_store_add_result res;
+	struct cp_store_filter f = {.collection_id = COLL, .versions = CP_STORE_VERSION_ALL};
+	struct rows r;
+	struct cp_store_page page;
+	char *json = NULL, *owner = NULL;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+	cp_store_set_write_lock(fx->s, &lock);
+	/* rolled back: nothing */
+	assert_int_equal(cp_store_begin(fx->s), CP_OK);
+	assert_int_equal(cp_store_begin(fx->s), CP_ECONFLICT);
+	assert_int_equal(cp_store_add(fx->s, COLL, &o, 1, "us", &res), CP_OK);
+	assert_int_equal(cp_store_status_put(fx->s, "api1", "s1", "us", "{}"), CP_OK);
+	/* the write lock is held for the whole transaction */
+	assert_int_equal(pthread_mutex_trylock(&lock), EBUSY);
+	cp_store_rollback(fx->s);
+	assert_int_equal(pthread_mutex_trylock(&lock), 0);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(query(fx->s, &f, &r, &page), 0);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &owner, &json), CP_ENOTFOUND);
+
+	/* committed: both, with origin and owner */
+	assert_int_equal(cp_store_begin(fx->s), CP_OK);
+	assert_int_equal(cp_store_add(fx->s, COLL, &o, 1, "us", &res), CP_OK);
+	assert_int_equal(cp_store_add(fx->s, COLL, &o2, 1, NULL, &res), CP_OK);
+	assert_int_equal(cp_store_status_put(fx->s, "api1", "s1", "us", "{\"a\":1}"), CP_OK);
+	assert_int_equal(cp_store_commit(fx->s), CP_OK);
+	assert_int_equal(cp_store_commit(fx->s), CP_EINVAL);
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_string_equal(r.origins[0], "us");
+	assert_string_equal(r.origins[1], "(none)");
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &owner, &json), CP_OK);
+	assert_string_equal(owner, "us");
+	assert_string_equal(json, "{\"a\":1}");
+	cp_free(owner);
+	cp_free(json);
+	/* a second, identical delivery from someone else keeps the first origin */
+	assert_int_equal(cp_store_add(fx->s, COLL, &o, 1, "jp", &res), CP_OK);
+	assert_int_equal(res.outcome, CP_STORE_EXISTING);
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_string_equal(r.origins[0], "us");
+	/* closing with an open transaction rolls it back */
+	assert_int_equal(cp_store_begin(fx->s), CP_OK);
+	assert_int_equal(cp_store_status_put(fx->s, "api1", "s2", NULL, "{}"), CP_OK);
+	cp_store_close(fx->s);
+	assert_int_equal(pthread_mutex_trylock(&lock), 0);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s2", NULL, &json), CP_ENOTFOUND);
+	cp_stix_object_unref(o);
+	cp_stix_object_unref(o2);
+}
+
+/* The gate's facts are kept with each version. */
+static void gate_facts(void **state)
+{
+	struct fixture *fx = *state;
+	const char *text =
+		"{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+		"\"id\":\"indicator--00000009-0000-4000-8000-000000000000\","
+		"\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\","
+		"\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","
+		"\"valid_from\":\"2020-01-01T00:00:00Z\",\"x_cyberpact_consultation_id\":\"c1\","
+		"\"object_marking_refs\":[\"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003\","
+		"\"marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9\"]}";
+	json_t *j = json_loads(text, 0, NULL);
+	struct cp_stix_object *o = NULL;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows r;
+	struct cp_store_page page;
+
+	assert_int_equal(cp_stix_object_new(j, 0, NULL, &o), CP_OK);
+	add1(fx->s, COLL, o, CP_STORE_ADDED, NULL);
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_true(r.has_facts[0]);
+	assert_int_equal(r.facts[0].tlp, CP_TLP_AMBER_STRICT);
+	assert_int_equal(r.facts[0].pap, CP_PAP_GREEN);
+	assert_true(r.facts[0].consultation);
+	assert_false(r.facts[0].bad_marking);
+	json_decref(j);
+}
+
+/* The same (id, version) with members in another order is the same version. */
+static void key_order(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *a = json_loads("{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+			       "\"id\":\"indicator--0000000a-0000-4000-8000-000000000000\","
+			       "\"created\":\"2020-01-01T00:00:00.000Z\","
+			       "\"modified\":\"2020-01-01T00:00:00.000Z\","
+			       "\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\","
+			       "\"pattern_type\":\"stix\",\"valid_from\":\"2020-01-01T00:00:00Z\"}",
+			       0, NULL);
+	json_t *b = json_loads("{\"valid_from\":\"2020-01-01T00:00:00Z\",\"pattern_type\":\"stix\","
+			       "\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\","
+			       "\"modified\":\"2020-01-01T00:00:00.000Z\","
+			       "\"created\":\"2020-01-01T00:00:00.000Z\","
+			       "\"id\":\"indicator--0000000a-0000-4000-8000-000000000000\","
+			       "\"spec_version\":\"2.1\",\"type\":\"indicator\"}",
+			       0, NULL);
+	struct cp_stix_object *oa = NULL, *ob = NULL;
+
+	assert_int_equal(cp_stix_object_new(a, 0, NULL, &oa), CP_OK);
+	assert_int_equal(cp_stix_object_new(b, 0, NULL, &ob), CP_OK);
+	add1(fx->s, COLL, oa, CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, ob, CP_STORE_EXISTING, NULL);
+	json_object_set_new(b, "name", json_string("changed"));
+	ob = NULL; /* add1 released it */
+	assert_int_equal(cp_stix_object_new(b, 0, NULL, &ob), CP_OK);
+	add1(fx->s, COLL, ob, CP_STORE_CONFLICT, NULL);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void cursors(void **state)
+{
+	struct fixture *fx = *state;
+	char *v = NULL;
+	char big[CP_STORE_CURSOR_MAX + 2];
+
+	assert_int_equal(cp_store_cursor_get(fx->s, "peer/a", &v), CP_ENOTFOUND);
+	assert_int_equal(cp_store_cursor_put(fx->s, "peer/a", "n1-5"), CP_OK);
+	assert_int_equal(cp_store_cursor_put(fx->s, "peer/a", "n1-6"), CP_OK);
+	assert_int_equal(cp_store_cursor_get(fx->s, "peer/a", &v), CP_OK);
+	assert_string_equal(v, "n1-6");
+	cp_free(v);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(cp_store_cursor_put(fx->s, "peer/a", big), CP_ETOOBIG);
+	/* in a rolled-back transaction the cursor does not move */
+	assert_int_equal(cp_store_begin(fx->s), CP_OK);
+	assert_int_equal(cp_store_cursor_put(fx->s, "peer/a", "n1-7"), CP_OK);
+	cp_store_rollback(fx->s);
+	assert_int_equal(cp_store_cursor_get(fx->s, "peer/a", &v), CP_OK);
+	assert_string_equal(v, "n1-6");
+	cp_free(v);
+}
+
+/* A store written by schema 1 is upgraded in place and keeps its objects. */
+static void upgrade_from_schema_1(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[2048];
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows r;
+	struct cp_store_page page;
+	char *json = NULL, *owner = NULL;
+	struct cp_diag d;
+
+	cp_store_close(fx->s);
+	fx->s = NULL;
+	unlink(fx->path);
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 '%s' \"PRAGMA journal_mode=WAL;"
+		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+		 "CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT "
+		 "NOT NULL, description TEXT, alias TEXT, UNIQUE(api_root, alias));"
+		 "CREATE TABLE objects(seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT "
+		 "NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, version_key TEXT NOT "
+		 "NULL, version TEXT NOT NULL, date_added INTEGER NOT NULL, revoked INTEGER NOT "
+		 "NULL, is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, json TEXT NOT NULL, "
+		 "UNIQUE(collection, date_added), UNIQUE(collection, id, version_key));"
+		 "CREATE TABLE statuses(api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT "
+		 "NULL, PRIMARY KEY(api_root, id));"
+		 "INSERT INTO meta VALUES('schema_version','1');"
+		 "INSERT INTO collections VALUES('%s','api1','T',NULL,NULL);"
+		 "INSERT INTO objects VALUES(1,'%s','indicator--1','indicator','2.1','k','v',5,0,1,1,"
+		 "'{}');"
+		 "INSERT INTO statuses VALUES('api1','s1','{}');\" >/dev/null",
+		 fx->path, COLL, COLL);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_string_equal(r.ids[0], "indicator--1");
+	assert_false(r.has_facts[0]); /* the gate reads the JSON of such rows */
+	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &owner, &json), CP_OK);
+	assert_null(owner);
+	cp_free(json);
+	/* and a store from a newer release is refused, not rewritten */
+	cp_store_close(fx->s);
+	fx->s = NULL;
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 '%s' \"UPDATE meta SET value='99' WHERE key='schema_version'\"", fx->path);
+	assert_int_equal(system(cmd), 0);
+	cp_diag_init(&d);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, &d), CP_EUNSUPPORTED);
+	assert_finding(&d, CP_SEV_ERROR, "store-version", "");
+	cp_diag_release(&d);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_EUNSUPPORTED);
+	fx->s = NULL;
 }
 
 int main(void)
@@ -412,6 +617,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(survives_reopen, setup, teardown),
 		cmocka_unit_test(open_errors),
 		cmocka_unit_test_setup_teardown(batch_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(gate_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(cursors, setup, teardown),
+		cmocka_unit_test_setup_teardown(upgrade_from_schema_1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

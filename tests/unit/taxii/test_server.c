@@ -447,34 +447,6 @@ static void paging_and_filters(void **state)
 		     &fx->accounts[1], NULL, 0, NULL, 403);
 }
 
-static bool hide_odd(void *ctx, const struct cp_config_account *a, const char *coll,
-		     const struct cp_store_row *row)
-{
-	(void)ctx;
-	(void)a;
-	(void)coll;
-	return row->id[18] % 2 == 0; /* last hex digit of the first UUID group */
-}
-
-static void egress_hook(void **state)
-{
-	struct fixture *fx = *state;
-	unsigned st;
-	json_t *j;
-
-	for (int i = 1; i <= 4; i++) {
-		char *o = indicator(i, 1);
-		json_decref(post(fx, o, &st));
-		free(o);
-	}
-	cp_taxii_server_set_egress(fx->srv, hide_odd, NULL);
-	j = call(fx, "GET", BASE "objects/", &fx->accounts[0], NULL, 0, NULL, &st, NULL);
-	assert_int_equal(count(j, "objects"), 2);
-	json_decref(j);
-	expect_error(fx, "GET", BASE "objects/indicator--00000001-0000-4000-8000-000000000000/",
-		     &fx->accounts[0], NULL, 0, NULL, 404);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,7 +455,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(collections_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(post_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(paging_and_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(egress_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
