@@ -224,6 +224,26 @@ cp "$TMP/partners.good" "$D/partners.yaml"
 # --- audit: every refusal and release is recorded, and the chain holds
 sleep 0.3
 stop
+# --- policy explain: the gate's decision as a dry run, with the reason
+explain() { "$CP" policy explain --data-dir "$D" "$@" >"$TMP/explain.out" 2>"$TMP/explain.err"; }
+explain --partner jp --object "$(n 4)"
+check "explain: AMBER withheld from jp (exit 1)" [ $? = 1 ]
+check "explain: reason tlp-ceiling" grep -q 'WITHHOLD (tlp-ceiling)' "$TMP/explain.out"
+check "explain: AMBER released to us" explain --partner us --object "$(n 4)"
+check "explain: says release" grep -q 'RELEASE (ok)' "$TMP/explain.out"
+explain --partner kr --object "$(n 100)"
+check "explain: us's GREEN not to kr" grep -q 'WITHHOLD' "$TMP/explain.out"
+check "explain: names the origin" grep -q 'from us' "$TMP/explain.out"
+check "explain --json" explain --partner us --object "$(n 2)" --json
+check "explain json decision" [ "$(jq -r .decision "$TMP/explain.out")" = release ]
+explain --partner nobody --object "$(n 2)"
+check "explain: unknown partner withheld" [ $? = 1 ]
+check "explain: unknown partner reason" grep -q 'no-agreement' "$TMP/explain.out"
+explain --partner us --object "indicator--99999999-0000-4000-8000-000000000000"
+check "explain: absent object exit 1" [ $? = 1 ]
+explain --object "$(n 2)"
+check "explain: usage error exit 2" [ $? = 2 ]
+
 audit() { "$CP" audit --data-dir "$D" "$@" >"$TMP/audit.out" 2>"$TMP/audit.err"; }
 verify() { "$CP" audit verify --data-dir "$D" >"$TMP/audit.out" 2>"$TMP/audit.err"; }
 check "audit lists" audit
