@@ -32,70 +32,70 @@
 #define MAX_DAYS 36500
 
 static const char partner_usage[] =
-	"usage: cyberpact partner add NAME [options]\n"
-	"       cyberpact partner set NAME [options]\n"
-	"       cyberpact partner list [--json]\n"
-	"       cyberpact partner issue-token NAME [--expires DAYS]\n"
-	"       cyberpact partner revoke-token NAME TOKEN_ID\n"
-	"       cyberpact partner remove NAME\n"
-	"\n"
-	"Manage the partners of this node, their credentials and their sharing agreements,\n"
-	"kept in DIR/partners.yaml (docs/PARTNERS.md). Every change takes a lock, saves the\n"
-	"file atomically (a running server picks it up on reload) and is recorded in the\n"
-	"audit trail DIR/audit.db.\n"
-	"\n"
-	"common options:\n"
-	"  --data-dir DIR          data directory (default ./data)\n"
-	"  --config FILE           node configuration, to check collection names (default\n"
-	"                          DIR/cyberpact.yaml when it exists)\n"
-	"  --help, -h              show this help\n"
-	"\n"
-	"add / set options (set changes only what is given):\n"
-	"  --title T, --identity identity--UUID, --community C   ('' clears with set)\n"
-	"  --cert FILE.pem         trust this client certificate (its SPKI fingerprint)\n"
-	"  --fingerprint sha256:HEX   trust a certificate by SPKI fingerprint\n"
-	"  --subject DN            trust certificates with this subject DN (as GnuTLS\n"
-	"                          prints it, e.g. 'CN=node,O=Org'); prefer fingerprints\n"
-	"  --drop-cert FP|DN       (set) stop trusting the entry with this fingerprint or\n"
-	"                          subject\n"
-	"  --read C,...            collections it may read (ids or aliases, or '*')\n"
-	"  --write C,...           collections it may add objects to\n"
-	"  --red C,...             collections where it is a named TLP:RED recipient\n"
-	"  --types T,...           object types it may receive (default: all)\n"
-	"  --exclude-types T,...   object types it may never receive\n"
-	"  --tlp-ceiling L         highest TLP of our own objects it receives: clear, green,\n"
-	"                          amber, amber+strict or red (default clear)\n"
-	"  --pap-ceiling L         highest PAP: clear, green, amber, red, or none (default)\n"
-	"  --default-tlp L         TLP assumed for unmarked objects (default amber)\n"
-	"  --third-party[=no]      it may receive objects we got from other partners\n"
-	"  --sightings[=no]        it may receive sightings\n"
-	"  --consultations[=no]    it may receive consultation objects\n"
-	"  --no-redistribution[=no]  what it sends us must not go to anybody else\n"
-	"  --anonymise[=no]        what it receives names our neutral identity instead of\n"
-	"                          created_by_ref\n"
-	"  --token                 (add) also issue an API token\n"
-	"  --expires DAYS          the token expires after DAYS days (default: never)\n"
-	"\n"
-	"A token is printed once, when it is issued: only its hash is stored.\n"
-	"\n"
-	"exit status: 0 done, 1 refused (invalid values, unknown or duplicate names, an\n"
-	"invalid partners file), 2 could not run (usage, unreadable files, audit trail).\n";
+        "usage: cyberpact partner add NAME [options]\n"
+        "       cyberpact partner set NAME [options]\n"
+        "       cyberpact partner list [--json]\n"
+        "       cyberpact partner issue-token NAME [--expires DAYS]\n"
+        "       cyberpact partner revoke-token NAME TOKEN_ID\n"
+        "       cyberpact partner remove NAME\n"
+        "\n"
+        "Manage the partners of this node, their credentials and their sharing agreements,\n"
+        "kept in DIR/partners.yaml (docs/PARTNERS.md). Every change takes a lock, saves the\n"
+        "file atomically (a running server picks it up on reload) and is recorded in the\n"
+        "audit trail DIR/audit.db.\n"
+        "\n"
+        "common options:\n"
+        "  --data-dir DIR          data directory (default ./data)\n"
+        "  --config FILE           node configuration, to check collection names (default\n"
+        "                          DIR/cyberpact.yaml when it exists)\n"
+        "  --help, -h              show this help\n"
+        "\n"
+        "add / set options (set changes only what is given):\n"
+        "  --title T, --identity identity--UUID, --community C   ('' clears with set)\n"
+        "  --cert FILE.pem         trust this client certificate (its SPKI fingerprint)\n"
+        "  --fingerprint sha256:HEX   trust a certificate by SPKI fingerprint\n"
+        "  --subject DN            trust certificates with this subject DN (as GnuTLS\n"
+        "                          prints it, e.g. 'CN=node,O=Org'); prefer fingerprints\n"
+        "  --drop-cert FP|DN       (set) stop trusting the entry with this fingerprint or\n"
+        "                          subject\n"
+        "  --read C,...            collections it may read (ids or aliases, or '*')\n"
+        "  --write C,...           collections it may add objects to\n"
+        "  --red C,...             collections where it is a named TLP:RED recipient\n"
+        "  --types T,...           object types it may receive (default: all)\n"
+        "  --exclude-types T,...   object types it may never receive\n"
+        "  --tlp-ceiling L         highest TLP of our own objects it receives: clear, green,\n"
+        "                          amber, amber+strict or red (default clear)\n"
+        "  --pap-ceiling L         highest PAP: clear, green, amber, red, or none (default)\n"
+        "  --default-tlp L         TLP assumed for unmarked objects (default amber)\n"
+        "  --third-party[=no]      it may receive objects we got from other partners\n"
+        "  --sightings[=no]        it may receive sightings\n"
+        "  --consultations[=no]    it may receive consultation objects\n"
+        "  --no-redistribution[=no]  what it sends us must not go to anybody else\n"
+        "  --anonymise[=no]        what it receives names our neutral identity instead of\n"
+        "                          created_by_ref\n"
+        "  --token                 (add) also issue an API token\n"
+        "  --expires DAYS          the token expires after DAYS days (default: never)\n"
+        "\n"
+        "A token is printed once, when it is issued: only its hash is stored.\n"
+        "\n"
+        "exit status: 0 done, 1 refused (invalid values, unknown or duplicate names, an\n"
+        "invalid partners file), 2 could not run (usage, unreadable files, audit trail).\n";
 
 static const char agreement_usage[] =
-	"usage: cyberpact agreement check FILE [--config FILE]\n"
-	"\n"
-	"Validate a partners file (docs/PARTNERS.md) and explain in plain words what each\n"
-	"agreement lets the partner have: the collections it may read and write, the\n"
-	"highest TLP and PAP of our own objects it receives, TLP:RED, object types,\n"
-	"objects from third parties, sightings, consultations, anonymisation and its\n"
-	"credentials. Findings are printed as FILE:LINE:COLUMN: severity [code]: message.\n"
-	"'-' reads standard input.\n"
-	"\n"
-	"  --config FILE   node configuration: collection names must be configured\n"
-	"                  collections (without it they are not checked)\n"
-	"  --help, -h      show this help\n"
-	"\n"
-	"exit status: 0 valid (warnings allowed), 1 invalid, 2 could not read a file.\n";
+        "usage: cyberpact agreement check FILE [--config FILE]\n"
+        "\n"
+        "Validate a partners file (docs/PARTNERS.md) and explain in plain words what each\n"
+        "agreement lets the partner have: the collections it may read and write, the\n"
+        "highest TLP and PAP of our own objects it receives, TLP:RED, object types,\n"
+        "objects from third parties, sightings, consultations, anonymisation and its\n"
+        "credentials. Findings are printed as FILE:LINE:COLUMN: severity [code]: message.\n"
+        "'-' reads standard input.\n"
+        "\n"
+        "  --config FILE   node configuration: collection names must be configured\n"
+        "                  collections (without it they are not checked)\n"
+        "  --help, -h      show this help\n"
+        "\n"
+        "exit status: 0 valid (warnings allowed), 1 invalid, 2 could not read a file.\n";
 
 /* ------------------------------------------------------------ helpers */
 
@@ -185,10 +185,10 @@ static void print_findings(FILE *out, const char *file, const struct cp_diag *d)
 		const struct cp_finding *f = &d->items[i];
 		if (f->line)
 			fprintf(out, "%s:%u:%u: %s [%s]: %s\n", file, f->line, f->column,
-				cp_severity_name(f->severity), f->code, f->message);
+			        cp_severity_name(f->severity), f->code, f->message);
 		else
 			fprintf(out, "%s: %s [%s]: %s\n", file, cp_severity_name(f->severity),
-				f->code, f->message);
+			        f->code, f->message);
 	}
 	if (d->dropped)
 		fprintf(out, "%s: ... %zu more findings not shown\n", file, d->dropped);
@@ -198,8 +198,8 @@ static void print_findings(FILE *out, const char *file, const struct cp_diag *d)
  * The configuration: --config FILE (must load), else DIR/cyberpact.yaml when it
  * exists, else none (*has stays false). Returns an exit status.
  */
-static int load_config(const char *prog, const char *config, const char *dir,
-		       struct cp_config *cfg, bool *has)
+static int load_config(const char *prog, const char *config, const char *dir, struct cp_config *cfg,
+                       bool *has)
 {
 	char *path = NULL;
 	struct cp_diag d;
@@ -222,7 +222,7 @@ static int load_config(const char *prog, const char *config, const char *dir,
 	err = cp_config_load(config, cfg, &d);
 	if (err) {
 		fprintf(stderr, "%s: cannot use configuration '%s': %s\n", prog, config,
-			cp_strerror(err));
+		        cp_strerror(err));
 		for (size_t i = 0; i < d.count; i++)
 			fprintf(stderr, "  %s\n", d.items[i].message);
 		rc = CP_EXIT_ERROR;
@@ -269,7 +269,7 @@ static bool take_lock(struct session *s)
 	s->lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
 		fprintf(stderr, "%s: cannot open lock file '%s': %s\n", s->prog, s->lock_path,
-			strerror(errno));
+		        strerror(errno));
 		return false;
 	}
 	for (int waited = 0;; waited += 50) {
@@ -277,14 +277,14 @@ static bool take_lock(struct session *s)
 			return true;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			fprintf(stderr, "%s: cannot lock '%s': %s\n", s->prog, s->lock_path,
-				strerror(errno));
+			        strerror(errno));
 			return false;
 		}
 		if (waited >= LOCK_WAIT_MS) {
 			fprintf(stderr,
-				"%s: '%s' is still locked by another cyberpact command after %d "
-				"seconds; try again later\n",
-				s->prog, s->lock_path, LOCK_WAIT_MS / 1000);
+			        "%s: '%s' is still locked by another cyberpact command after %d "
+			        "seconds; try again later\n",
+			        s->prog, s->lock_path, LOCK_WAIT_MS / 1000);
 			return false;
 		}
 		nanosleep(&pause, NULL);
@@ -296,8 +296,7 @@ static bool take_lock(struct session *s)
  * trail and load the partners. Returns an exit status; on anything but OK the caller
  * still calls session_end().
  */
-static int session_begin(struct session *s, const char *prog, const char *dir,
-			 const char *config)
+static int session_begin(struct session *s, const char *prog, const char *dir, const char *config)
 {
 	struct cp_diag d;
 	enum cp_err err;
@@ -320,7 +319,7 @@ static int session_begin(struct session *s, const char *prog, const char *dir,
 	/* the data directory holds credentials: only its owner may look inside */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "%s: cannot create data directory '%s': %s\n", prog, dir,
-			strerror(errno));
+		        strerror(errno));
 		return CP_EXIT_ERROR;
 	}
 	if (!take_lock(s))
@@ -329,7 +328,7 @@ static int session_begin(struct session *s, const char *prog, const char *dir,
 	err = cp_audit_open(s->audit_path, &s->audit, &d);
 	if (err) {
 		fprintf(stderr, "%s: cannot open the audit trail '%s' (%s); nothing was changed\n",
-			prog, s->audit_path, cp_strerror(err));
+		        prog, s->audit_path, cp_strerror(err));
 		for (size_t i = 0; i < d.count; i++)
 			fprintf(stderr, "  %s\n", d.items[i].message);
 		cp_diag_release(&d);
@@ -341,9 +340,9 @@ static int session_begin(struct session *s, const char *prog, const char *dir,
 	if (err) {
 		print_findings(stderr, s->path, &d);
 		fprintf(stderr,
-			"%s: cannot use '%s': %s (fix it first; 'cyberpact agreement check' "
-			"explains)\n",
-			prog, s->path, cp_strerror(err));
+		        "%s: cannot use '%s': %s (fix it first; 'cyberpact agreement check' "
+		        "explains)\n",
+		        prog, s->path, cp_strerror(err));
 		cp_diag_release(&d);
 		return err == CP_EINVAL || err == CP_EPARSE ? CP_EXIT_FAIL : CP_EXIT_ERROR;
 	}
@@ -377,7 +376,7 @@ static int session_save(struct session *s)
 		for (size_t i = 0; i < d.count; i++)
 			fprintf(stderr, "%s: %s\n", s->prog, d.items[i].message);
 		fprintf(stderr, "%s: the changed partners would not be valid (%s); nothing saved\n",
-			s->prog, cp_strerror(err));
+		        s->prog, cp_strerror(err));
 		rc = err == CP_ENOMEM ? CP_EXIT_ERROR : CP_EXIT_FAIL;
 		goto out;
 	}
@@ -393,27 +392,28 @@ static int session_save(struct session *s)
 				fprintf(stderr, "%s: warning: %s\n", s->prog, dc.items[i].message);
 		if (cerr)
 			fprintf(stderr,
-				"%s: warning: %s names collections the configuration does not "
-				"have; the node will refuse it until that is fixed\n",
-				s->prog, s->path);
+			        "%s: warning: %s names collections the configuration does not "
+			        "have; the node will refuse it until that is fixed\n",
+			        s->prog, s->path);
 	}
 	/* the gate's own checks, so that a pointless agreement is noticed now */
 	cp_diag_clear(&d);
 	err = cp_partners_policy(resolved ? resolved : check, &pol, &d);
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "%s: %s [%s]: %s\n", s->prog, cp_severity_name(d.items[i].severity),
-			d.items[i].code, d.items[i].message);
+		        d.items[i].code, d.items[i].message);
 	if (err) {
-		fprintf(stderr, "%s: the egress policy refuses these agreements (%s); nothing "
-				"saved\n",
-			s->prog, cp_strerror(err));
+		fprintf(stderr,
+		        "%s: the egress policy refuses these agreements (%s); nothing "
+		        "saved\n",
+		        s->prog, cp_strerror(err));
 		rc = err == CP_ENOMEM ? CP_EXIT_ERROR : CP_EXIT_FAIL;
 		goto out;
 	}
 	err = cp_partners_save(s->set, s->path);
 	if (err) {
 		fprintf(stderr, "%s: cannot save '%s': %s\n", s->prog, s->path,
-			err == CP_EIO ? strerror(errno) : cp_strerror(err));
+		        err == CP_EIO ? strerror(errno) : cp_strerror(err));
 		rc = CP_EXIT_ERROR;
 	}
 out:
@@ -434,22 +434,22 @@ out:
  * is reported loudly (status 2) so that the operator knows the trail misses it.
  */
 static int session_audit(struct session *s, const char *action, const char *partner,
-			 const char *detail)
+                         const char *detail)
 {
 	struct cp_audit_record rec = {
-		.kind = CP_AUDIT_ADMIN,
-		.partner = partner,
-		.action = action,
-		.reason = "ok",
-		.detail = detail,
+	        .kind = CP_AUDIT_ADMIN,
+	        .partner = partner,
+	        .action = action,
+	        .reason = "ok",
+	        .detail = detail,
 	};
 	enum cp_err err = cp_audit_append(s->audit, &rec, 1, true);
 
 	if (err) {
 		fprintf(stderr,
-			"%s: %s for '%s' was saved, but its audit record could not be written: "
-			"%s\n",
-			s->prog, action, partner, cp_strerror(err));
+		        "%s: %s for '%s' was saved, but its audit record could not be written: "
+		        "%s\n",
+		        s->prog, action, partner, cp_strerror(err));
 		return CP_EXIT_ERROR;
 	}
 	return CP_EXIT_OK;
@@ -486,33 +486,33 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"data-dir", required_argument, NULL, O_DATA_DIR},
-	{"config", required_argument, NULL, O_CONFIG},
-	{"title", required_argument, NULL, O_TITLE},
-	{"identity", required_argument, NULL, O_IDENTITY},
-	{"community", required_argument, NULL, O_COMMUNITY},
-	{"cert", required_argument, NULL, O_CERT},
-	{"fingerprint", required_argument, NULL, O_FINGERPRINT},
-	{"subject", required_argument, NULL, O_SUBJECT},
-	{"drop-cert", required_argument, NULL, O_DROP_CERT},
-	{"read", required_argument, NULL, O_READ},
-	{"write", required_argument, NULL, O_WRITE},
-	{"red", required_argument, NULL, O_RED},
-	{"types", required_argument, NULL, O_TYPES},
-	{"exclude-types", required_argument, NULL, O_EXCLUDE_TYPES},
-	{"tlp-ceiling", required_argument, NULL, O_TLP_CEILING},
-	{"pap-ceiling", required_argument, NULL, O_PAP_CEILING},
-	{"default-tlp", required_argument, NULL, O_DEFAULT_TLP},
-	{"third-party", optional_argument, NULL, O_THIRD_PARTY},
-	{"sightings", optional_argument, NULL, O_SIGHTINGS},
-	{"consultations", optional_argument, NULL, O_CONSULTATIONS},
-	{"no-redistribution", optional_argument, NULL, O_NO_REDISTRIBUTION},
-	{"anonymise", optional_argument, NULL, O_ANONYMISE},
-	{"token", no_argument, NULL, O_TOKEN},
-	{"expires", required_argument, NULL, O_EXPIRES},
-	{"json", no_argument, NULL, O_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+        {"data-dir", required_argument, NULL, O_DATA_DIR},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"title", required_argument, NULL, O_TITLE},
+        {"identity", required_argument, NULL, O_IDENTITY},
+        {"community", required_argument, NULL, O_COMMUNITY},
+        {"cert", required_argument, NULL, O_CERT},
+        {"fingerprint", required_argument, NULL, O_FINGERPRINT},
+        {"subject", required_argument, NULL, O_SUBJECT},
+        {"drop-cert", required_argument, NULL, O_DROP_CERT},
+        {"read", required_argument, NULL, O_READ},
+        {"write", required_argument, NULL, O_WRITE},
+        {"red", required_argument, NULL, O_RED},
+        {"types", required_argument, NULL, O_TYPES},
+        {"exclude-types", required_argument, NULL, O_EXCLUDE_TYPES},
+        {"tlp-ceiling", required_argument, NULL, O_TLP_CEILING},
+        {"pap-ceiling", required_argument, NULL, O_PAP_CEILING},
+        {"default-tlp", required_argument, NULL, O_DEFAULT_TLP},
+        {"third-party", optional_argument, NULL, O_THIRD_PARTY},
+        {"sightings", optional_argument, NULL, O_SIGHTINGS},
+        {"consultations", optional_argument, NULL, O_CONSULTATIONS},
+        {"no-redistribution", optional_argument, NULL, O_NO_REDISTRIBUTION},
+        {"anonymise", optional_argument, NULL, O_ANONYMISE},
+        {"token", no_argument, NULL, O_TOKEN},
+        {"expires", required_argument, NULL, O_EXPIRES},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
 };
 
 /* Everything a partner command line may say; NULL/-1/false = not given. */
@@ -575,8 +575,7 @@ static unsigned option_group(int c)
  * Parse argv (argv[0] is the subcommand) into o; allowed says which option groups
  * the subcommand takes. Returns -1 to go on, else the exit status.
  */
-static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
-		      struct opts *o)
+static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed, struct opts *o)
 {
 	char fp[CP_PKI_FINGERPRINT_MAX];
 	enum cp_err err;
@@ -584,8 +583,7 @@ static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
 
 	memset(o, 0, sizeof(*o));
 	o->data_dir = "./data";
-	o->third_party = o->sightings = o->consultations = o->no_redistribution =
-		o->anonymise = -1;
+	o->third_party = o->sightings = o->consultations = o->no_redistribution = o->anonymise = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
@@ -594,15 +592,16 @@ static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
 		if (c == '?' || c == ':') {
 			if (c == ':')
 				fprintf(stderr, "%s: option '%s' needs a value\n", prog,
-					argv[optind - 1]);
+				        argv[optind - 1]);
 			else
-				fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[optind - 1]);
+				fprintf(stderr, "%s: unknown option '%s'\n", prog,
+				        argv[optind - 1]);
 			fprintf(stderr, "see 'cyberpact partner --help'\n");
 			return CP_EXIT_ERROR;
 		}
 		if (group && !(allowed & group)) {
 			fprintf(stderr, "%s: option '--%s' does not apply here\n", prog,
-				longopts[idx].name);
+			        longopts[idx].name);
 			return CP_EXIT_ERROR;
 		}
 		switch (c) {
@@ -628,9 +627,9 @@ static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
 			err = cp_pki_spki_fingerprint_file(optarg, fp);
 			if (err) {
 				fprintf(stderr, "%s: --cert '%s': %s\n", prog, optarg,
-					err == CP_ENOTFOUND ? "no such file"
-					: err == CP_EPARSE  ? "no certificate in it (PEM or DER)"
-							    : strerror(errno));
+				        err == CP_ENOTFOUND ? "no such file"
+				        : err == CP_EPARSE  ? "no certificate in it (PEM or DER)"
+				                            : strerror(errno));
 				return err == CP_EPARSE ? CP_EXIT_FAIL : CP_EXIT_ERROR;
 			}
 			if (!strv_push(&o->fingerprints, fp, strlen(fp)))
@@ -690,7 +689,7 @@ static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
 			v = parse_yes_no(optarg);
 			if (v < 0) {
 				fprintf(stderr, "%s: '--%s' takes =yes or =no, not '%s'\n", prog,
-					longopts[idx].name, optarg);
+				        longopts[idx].name, optarg);
 				return CP_EXIT_ERROR;
 			}
 			if (c == O_THIRD_PARTY)
@@ -709,9 +708,10 @@ static int parse_opts(const char *prog, int argc, char **argv, unsigned allowed,
 			break;
 		case O_EXPIRES:
 			if (!parse_days(optarg, &o->expires_days)) {
-				fprintf(stderr, "%s: --expires takes a number of days from 1 to %d, "
-						"not '%s'\n",
-					prog, MAX_DAYS, optarg);
+				fprintf(stderr,
+				        "%s: --expires takes a number of days from 1 to %d, "
+				        "not '%s'\n",
+				        prog, MAX_DAYS, optarg);
 				return CP_EXIT_ERROR;
 			}
 			break;
@@ -733,7 +733,7 @@ static bool need_args(const char *prog, const struct opts *o, int n, const char 
 	if (o->nargs == n)
 		return true;
 	fprintf(stderr, "%s: expected %s%s; see 'cyberpact partner --help'\n", prog, what,
-		o->nargs > n ? " and nothing else" : "");
+	        o->nargs > n ? " and nothing else" : "");
 	return false;
 }
 
@@ -762,16 +762,16 @@ static int apply_agreement(const char *prog, struct opts *o, struct cp_partner_a
 	}
 	if (o->tlp_ceiling && !cp_partners_parse_tlp(o->tlp_ceiling, &a->tlp_ceiling)) {
 		fprintf(stderr,
-			"%s: --tlp-ceiling '%s' is not a TLP level (clear, green, amber, "
-			"amber+strict, red)\n",
-			prog, o->tlp_ceiling);
+		        "%s: --tlp-ceiling '%s' is not a TLP level (clear, green, amber, "
+		        "amber+strict, red)\n",
+		        prog, o->tlp_ceiling);
 		return CP_EXIT_FAIL;
 	}
 	if (o->default_tlp && !cp_partners_parse_tlp(o->default_tlp, &a->default_tlp)) {
 		fprintf(stderr,
-			"%s: --default-tlp '%s' is not a TLP level (clear, green, amber, "
-			"amber+strict, red)\n",
-			prog, o->default_tlp);
+		        "%s: --default-tlp '%s' is not a TLP level (clear, green, amber, "
+		        "amber+strict, red)\n",
+		        prog, o->default_tlp);
 		return CP_EXIT_FAIL;
 	}
 	if (o->pap_ceiling) {
@@ -779,9 +779,9 @@ static int apply_agreement(const char *prog, struct opts *o, struct cp_partner_a
 			a->pap_ceiling = CP_PAP_NONE;
 		} else if (!cp_partners_parse_pap(o->pap_ceiling, &a->pap_ceiling)) {
 			fprintf(stderr,
-				"%s: --pap-ceiling '%s' is not a PAP level (clear, green, amber, "
-				"red, none)\n",
-				prog, o->pap_ceiling);
+			        "%s: --pap-ceiling '%s' is not a PAP level (clear, green, amber, "
+			        "red, none)\n",
+			        prog, o->pap_ceiling);
 			return CP_EXIT_FAIL;
 		}
 	}
@@ -821,33 +821,33 @@ static void describe(struct cp_buf *b, const struct cp_partner *p)
 	for (size_t i = 0; i < a->red.count; i++)
 		cp_buf_printf(b, "%s%s", i ? "," : "", a->red.names[i]);
 	cp_buf_printf(b, "] tlp_ceiling %s pap_ceiling %s default_tlp %s",
-		      cp_partners_tlp_name(a->tlp_ceiling), pap ? pap : "none",
-		      cp_partners_tlp_name(a->default_tlp));
+	              cp_partners_tlp_name(a->tlp_ceiling), pap ? pap : "none",
+	              cp_partners_tlp_name(a->default_tlp));
 	if (a->types_allowed_count)
 		cp_buf_printf(b, " types_allowed %zu", a->types_allowed_count);
 	if (a->types_excluded_count)
 		cp_buf_printf(b, " types_excluded %zu", a->types_excluded_count);
 	cp_buf_printf(b, "%s%s%s%s%s", a->third_party ? " third_party" : "",
-		      a->sightings ? " sightings" : "", a->consultations ? " consultations" : "",
-		      a->no_redistribution ? " no_redistribution" : "",
-		      a->anonymise ? " anonymise" : "");
+	              a->sightings ? " sightings" : "", a->consultations ? " consultations" : "",
+	              a->no_redistribution ? " no_redistribution" : "",
+	              a->anonymise ? " anonymise" : "");
 }
 
 static void note_no_config(const struct session *s, const struct opts *o)
 {
 	if (!s->has_cfg && (o->has_read || o->has_write || o->has_red))
 		fprintf(stderr,
-			"%s: note: no configuration (--config, %s/cyberpact.yaml): collection "
-			"names are not checked\n",
-			s->prog, s->dir);
+		        "%s: note: no configuration (--config, %s/cyberpact.yaml): collection "
+		        "names are not checked\n",
+		        s->prog, s->dir);
 }
 
 static void print_change_findings(const char *prog, const struct cp_diag *d)
 {
 	for (size_t i = 0; i < d->count; i++)
 		fprintf(stderr, "%s: %s%s\n", prog,
-			d->items[i].severity == CP_SEV_WARNING ? "warning: " : "",
-			d->items[i].message);
+		        d->items[i].severity == CP_SEV_WARNING ? "warning: " : "",
+		        d->items[i].message);
 }
 
 static struct cp_time days_after(struct cp_time t, unsigned long days)
@@ -858,7 +858,7 @@ static struct cp_time days_after(struct cp_time t, unsigned long days)
 
 /* Issue a token and print it once. Returns an exit status; *id gets its id. */
 static int issue_token(struct session *s, const char *name, unsigned long days,
-		       char id[CP_PARTNER_TOKEN_ID_LEN + 1], struct cp_buf *detail)
+                       char id[CP_PARTNER_TOKEN_ID_LEN + 1], struct cp_buf *detail)
 {
 	char text[CP_PARTNER_TOKEN_TEXT_MAX], when[CP_TIME_TEXT_MAX] = "";
 	struct cp_time now = cp_time_now(), exp = days_after(now, days);
@@ -867,7 +867,7 @@ static int issue_token(struct session *s, const char *name, unsigned long days,
 	err = cp_partners_issue_token(s->set, name, now, days ? &exp : NULL, text, id);
 	if (err) {
 		fprintf(stderr, "%s: cannot issue a token for '%s': %s\n", s->prog, name,
-			cp_strerror(err));
+		        cp_strerror(err));
 		return err == CP_ENOTFOUND ? CP_EXIT_FAIL : CP_EXIT_ERROR;
 	}
 	cp_buf_printf(detail, "token %s issued", id);
@@ -881,9 +881,9 @@ static int issue_token(struct session *s, const char *name, unsigned long days,
 	printf("token for partner '%s' (id %s%s%s):\n%s\n", name, id, days ? ", expires " : "",
 	       days ? when : "", text);
 	fprintf(stderr,
-		"%s: this token is shown only once and cannot be recovered: give it to the "
-		"partner now over a trusted channel (only its hash is stored)\n",
-		s->prog);
+	        "%s: this token is shown only once and cannot be recovered: give it to the "
+	        "partner now over a trusted channel (only its hash is stored)\n",
+	        s->prog);
 	memset(text, 0, sizeof(text));
 	return CP_EXIT_OK;
 }
@@ -945,7 +945,7 @@ static int partner_add(const char *prog, struct opts *o)
 	print_change_findings(prog, &d);
 	if (err) {
 		fprintf(stderr, "%s: partner '%s' not added: %s\n", prog, draft.name,
-			cp_strerror(err));
+		        cp_strerror(err));
 		rc = err == CP_ENOMEM ? CP_EXIT_ERROR : CP_EXIT_FAIL;
 		goto out;
 	}
@@ -1023,7 +1023,7 @@ static int partner_set(const char *prog, struct opts *o)
 			found = found || cert_matches(&old->certs[j], o->drops.v[i]);
 		if (!found) {
 			fprintf(stderr, "%s: partner '%s' has no certificate entry '%s'\n", prog,
-				old->name, o->drops.v[i]);
+			        old->name, o->drops.v[i]);
 			rc = CP_EXIT_FAIL;
 			goto out;
 		}
@@ -1048,7 +1048,7 @@ static int partner_set(const char *prog, struct opts *o)
 	print_change_findings(prog, &d);
 	if (err) {
 		fprintf(stderr, "%s: partner '%s' not changed: %s\n", prog, o->args[0],
-			cp_strerror(err));
+		        cp_strerror(err));
 		rc = err == CP_ENOMEM ? CP_EXIT_ERROR : CP_EXIT_FAIL;
 		goto out;
 	}
@@ -1134,7 +1134,7 @@ static int partner_revoke(const char *prog, struct opts *o)
 	}
 	if (err) {
 		fprintf(stderr, "%s: partner '%s' has no token '%s'%s\n", prog, o->args[0],
-			o->args[1], p->token_count ? " (see 'cyberpact partner list')" : "");
+		        o->args[1], p->token_count ? " (see 'cyberpact partner list')" : "");
 		rc = CP_EXIT_FAIL;
 		goto out;
 	}
@@ -1182,7 +1182,7 @@ static int partner_remove(const char *prog, struct opts *o)
 		goto out;
 	}
 	cp_buf_printf(&detail, "removed with %zu certificate entr%s and %zu token%s", certs,
-		      certs == 1 ? "y" : "ies", tokens, tokens == 1 ? "" : "s");
+	              certs == 1 ? "y" : "ies", tokens, tokens == 1 ? "" : "s");
 	if (cp_buf_finish(&detail)) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		rc = CP_EXIT_ERROR;
@@ -1230,26 +1230,25 @@ static json_t *partner_json(const struct cp_partner *p, const struct cp_time *no
 	char ts[CP_TIME_TEXT_MAX];
 
 	j = json_pack("{s:s, s:s?, s:s?, s:s?}", "name", p->name, "title", p->title, "identity",
-		      p->identity, "community", p->community);
+	              p->identity, "community", p->community);
 	certs = json_array();
 	tokens = json_array();
 	ag = json_pack("{s:o*, s:o*, s:o*, s:s, s:s?, s:s, s:o*, s:o*, s:b, s:b, s:b, s:b, s:b}",
-		       "read", strv_json(a->read.names, a->read.count), "write",
-		       strv_json(a->write.names, a->write.count), "red",
-		       strv_json(a->red.names, a->red.count), "tlp_ceiling",
-		       cp_partners_tlp_name(a->tlp_ceiling), "pap_ceiling",
-		       cp_partners_pap_name(a->pap_ceiling), "default_tlp",
-		       cp_partners_tlp_name(a->default_tlp), "types_allowed",
-		       strv_json(a->types_allowed, a->types_allowed_count), "types_excluded",
-		       strv_json(a->types_excluded, a->types_excluded_count), "third_party",
-		       a->third_party, "sightings", a->sightings, "consultations",
-		       a->consultations, "no_redistribution", a->no_redistribution, "anonymise",
-		       a->anonymise);
+	               "read", strv_json(a->read.names, a->read.count), "write",
+	               strv_json(a->write.names, a->write.count), "red",
+	               strv_json(a->red.names, a->red.count), "tlp_ceiling",
+	               cp_partners_tlp_name(a->tlp_ceiling), "pap_ceiling",
+	               cp_partners_pap_name(a->pap_ceiling), "default_tlp",
+	               cp_partners_tlp_name(a->default_tlp), "types_allowed",
+	               strv_json(a->types_allowed, a->types_allowed_count), "types_excluded",
+	               strv_json(a->types_excluded, a->types_excluded_count), "third_party",
+	               a->third_party, "sightings", a->sightings, "consultations", a->consultations,
+	               "no_redistribution", a->no_redistribution, "anonymise", a->anonymise);
 	if (!j || !certs || !tokens || !ag)
 		goto fail;
 	for (size_t i = 0; i < p->cert_count; i++) {
 		json_t *c = json_pack("{s:s?, s:s?}", "fingerprint", p->certs[i].fingerprint,
-				      "subject", p->certs[i].subject);
+		                      "subject", p->certs[i].subject);
 		if (!c || json_array_append_new(certs, c))
 			goto fail;
 	}
@@ -1259,7 +1258,7 @@ static json_t *partner_json(const struct cp_partner *p, const struct cp_time *no
 
 		cp_time_format(&t->created, ts);
 		tj = json_pack("{s:s, s:s, s:s}", "id", t->id, "created", ts, "state",
-			       token_state(t, now));
+		               token_state(t, now));
 		if (!tj || json_array_append_new(tokens, tj))
 			goto fail;
 		if (t->has_expires) {
@@ -1368,7 +1367,8 @@ static int partner_list(const char *prog, struct opts *o)
 		char *text;
 
 		for (size_t i = 0; arr && i < cp_partners_count(set); i++)
-			if (json_array_append_new(arr, partner_json(cp_partners_at(set, i), &now))) {
+			if (json_array_append_new(arr,
+			                          partner_json(cp_partners_at(set, i), &now))) {
 				json_decref(arr);
 				arr = NULL;
 			}
@@ -1402,12 +1402,12 @@ int cmd_partner(int argc, char **argv)
 		int (*fn)(const char *prog, struct opts *o);
 		unsigned allowed;
 	} subs[] = {
-		{"add", partner_add, T_EDIT | T_TOKEN | T_EXPIRES},
-		{"set", partner_set, T_EDIT | T_DROP},
-		{"list", partner_list, T_JSON},
-		{"issue-token", partner_issue, T_EXPIRES},
-		{"revoke-token", partner_revoke, 0},
-		{"remove", partner_remove, 0},
+	        {"add", partner_add, T_EDIT | T_TOKEN | T_EXPIRES},
+	        {"set", partner_set, T_EDIT | T_DROP},
+	        {"list", partner_list, T_JSON},
+	        {"issue-token", partner_issue, T_EXPIRES},
+	        {"revoke-token", partner_revoke, 0},
+	        {"remove", partner_remove, 0},
 	};
 	char prog[64];
 	struct opts o;
@@ -1428,9 +1428,10 @@ int cmd_partner(int argc, char **argv)
 		opts_release(&o);
 		return rc;
 	}
-	fprintf(stderr, "cyberpact partner: '%s' is not a partner command; see 'cyberpact "
-			"partner --help'\n",
-		argv[1]);
+	fprintf(stderr,
+	        "cyberpact partner: '%s' is not a partner command; see 'cyberpact "
+	        "partner --help'\n",
+	        argv[1]);
 	return CP_EXIT_ERROR;
 }
 
@@ -1439,9 +1440,12 @@ int cmd_partner(int argc, char **argv)
 static const char *tlp_upper(enum cp_tlp t)
 {
 	static const char *const names[] = {
-		[CP_TLP_NONE] = "none", [CP_TLP_CLEAR] = "CLEAR", [CP_TLP_GREEN] = "GREEN",
-		[CP_TLP_AMBER] = "AMBER", [CP_TLP_AMBER_STRICT] = "AMBER+STRICT",
-		[CP_TLP_RED] = "RED",
+	        [CP_TLP_NONE] = "none",
+	        [CP_TLP_CLEAR] = "CLEAR",
+	        [CP_TLP_GREEN] = "GREEN",
+	        [CP_TLP_AMBER] = "AMBER",
+	        [CP_TLP_AMBER_STRICT] = "AMBER+STRICT",
+	        [CP_TLP_RED] = "RED",
 	};
 	return (unsigned)t < CP_ARRAY_LEN(names) ? names[t] : "?";
 }
@@ -1468,7 +1472,7 @@ static bool under_ceiling(enum cp_tlp t, enum cp_tlp ceiling)
 }
 
 static void explain(const struct cp_partner *p, const struct cp_partners *set,
-		    const struct cp_time *now)
+                    const struct cp_time *now)
 {
 	const struct cp_partner_agreement *a = &p->agreement;
 	size_t active = 0, revoked = 0, expired = 0, pinned = 0, by_subject = 0, nr = 0;
@@ -1531,9 +1535,9 @@ static void explain(const struct cp_partner *p, const struct cp_partners *set,
 		printf("never");
 	}
 	printf("\n  unmarked objects: treated as TLP:%s, so %s\n", tlp_upper(a->default_tlp),
-	       a->default_tlp == CP_TLP_RED	      ? "they go only where RED may go"
+	       a->default_tlp == CP_TLP_RED                    ? "they go only where RED may go"
 	       : under_ceiling(a->default_tlp, a->tlp_ceiling) ? "they are released"
-							      : "they are withheld");
+	                                                       : "they are withheld");
 	if (a->pap_ceiling == CP_PAP_NONE)
 		printf("  PAP: no limit\n");
 	else
@@ -1549,7 +1553,7 @@ static void explain(const struct cp_partner *p, const struct cp_partners *set,
 	}
 	if (a->types_excluded_count)
 		print_names(a->types_allowed_count ? "never " : "all except ", a->types_excluded,
-			    a->types_excluded_count);
+		            a->types_excluded_count);
 
 	printf("\n  objects from other partners: ");
 	if (!a->third_party) {
@@ -1576,13 +1580,13 @@ static void explain(const struct cp_partner *p, const struct cp_partners *set,
 	printf("  consultation objects: %s\n", a->consultations ? "shared" : "not shared");
 	printf("  what it sends us: %s\n",
 	       a->no_redistribution
-		       ? "never passed on to any other partner (no_redistribution)"
-		       : "may be passed on to third parties as its markings and our agreements "
-			 "allow");
+	               ? "never passed on to any other partner (no_redistribution)"
+	               : "may be passed on to third parties as its markings and our agreements "
+	                 "allow");
 	printf("  anonymisation: %s\n",
 	       a->anonymise ? "what it receives names our neutral identity instead of the "
-			      "creator (created_by_ref)"
-			    : "objects keep their created_by_ref");
+	                      "creator (created_by_ref)"
+	                    : "objects keep their created_by_ref");
 	for (size_t i = 0; i < p->cert_count; i++) {
 		if (p->certs[i].fingerprint)
 			pinned++;
@@ -1608,9 +1612,9 @@ static void explain(const struct cp_partner *p, const struct cp_partners *set,
 int cmd_agreement(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *prog = "cyberpact agreement check", *config = NULL, *file, *label;
 	struct cp_partners *set = NULL;
@@ -1645,7 +1649,7 @@ int cmd_agreement(int argc, char **argv)
 			return CP_EXIT_OK;
 		default:
 			fprintf(stderr, "%s: bad option '%s'; see 'cyberpact agreement --help'\n",
-				prog, argv[optind]); /* argv + 1 was parsed: its optind - 1 */
+			        prog, argv[optind]); /* argv + 1 was parsed: its optind - 1 */
 			return CP_EXIT_ERROR;
 		}
 	}
@@ -1660,7 +1664,7 @@ int cmd_agreement(int argc, char **argv)
 		if (err) {
 			print_findings(stderr, config, &d);
 			fprintf(stderr, "%s: cannot use configuration '%s': %s\n", prog, config,
-				cp_strerror(err));
+			        cp_strerror(err));
 			rc = CP_EXIT_ERROR;
 			goto out;
 		}
@@ -1668,8 +1672,8 @@ int cmd_agreement(int argc, char **argv)
 	err = cp_cli_read_file(file, CP_PARTNERS_MAX_BYTES, &text, &len);
 	if (err) {
 		fprintf(stderr, "%s: cannot read '%s': %s\n", prog, label,
-			err == CP_ETOOBIG ? "larger than the 1 MiB a partners file may have"
-					  : strerror(errno));
+		        err == CP_ETOOBIG ? "larger than the 1 MiB a partners file may have"
+		                          : strerror(errno));
 		rc = CP_EXIT_ERROR;
 		goto out;
 	}

@@ -99,7 +99,7 @@ struct cp_partner_token {
 struct cp_partner_colls {
 	char **names; /* as written: an id, an alias, or "*" */
 	char **ids;   /* resolved collection ids ("*" stays "*"); the names when the set
-		       * was loaded without a configuration */
+	               * was loaded without a configuration */
 	size_t count;
 };
 
@@ -160,11 +160,11 @@ struct cp_partners;
  * file cannot be read; a finding says why), CP_ENOMEM. diag may be NULL.
  */
 CP_MUST_CHECK enum cp_err cp_partners_load(const char *path, const struct cp_config *cfg,
-					   struct cp_partners **out, struct cp_diag *diag);
+                                           struct cp_partners **out, struct cp_diag *diag);
 /* Same, from text in memory; name is used in messages. */
 CP_MUST_CHECK enum cp_err cp_partners_load_text(const char *text, size_t len, const char *name,
-						const struct cp_config *cfg,
-						struct cp_partners **out, struct cp_diag *diag);
+                                                const struct cp_config *cfg,
+                                                struct cp_partners **out, struct cp_diag *diag);
 
 /* An empty set. */
 CP_MUST_CHECK enum cp_err cp_partners_new(struct cp_partners **out);
@@ -176,7 +176,7 @@ void cp_partners_free(struct cp_partners *p);
  * names different collections in two API roots). "*" is CP_EINVAL.
  */
 CP_MUST_CHECK enum cp_err cp_partners_resolve_collection(const struct cp_config *cfg,
-							 const char *name, const char **id);
+                                                         const char *name, const char **id);
 
 /* ------------------------------------------------------------- saving */
 
@@ -185,12 +185,13 @@ CP_MUST_CHECK enum cp_err cp_partners_resolve_collection(const struct cp_config 
  * cp_partners_load_text() reads back into an equal set. Comments of the file it was
  * loaded from are not kept. CP_ENOMEM or CP_EBACKEND (libyaml failed).
  */
-CP_MUST_CHECK enum cp_err cp_partners_format(const struct cp_partners *p, char **text,
-					     size_t *len);
+CP_MUST_CHECK enum cp_err cp_partners_format(const struct cp_partners *p, char **text, size_t *len);
 /*
  * Write the set to path atomically: PATH.tmp (mode 0600) is written, fsync'd and
  * renamed over path, then the directory is fsync'd, so a reader sees the old file or
- * the new one, never a mix. CP_EIO with errno set on failure (path is then unchanged).
+ * the new one, never a mix. CP_EIO with errno set on failure: path is unchanged,
+ * except when only the final directory fsync failed (the new file is in place but a
+ * crash may still bring the old one back).
  * Does not lock: callers that load, change and save hold a lock around all three
  * (`cyberpact partner` flocks PATH.lock).
  */
@@ -213,16 +214,16 @@ const struct cp_partner *cp_partners_find(const struct cp_partners *p, const cha
  * fingerprint is pinned by some entry, only fingerprint entries are considered. The
  * caller has verified the chain against the client CA.
  */
-const struct cp_partner *cp_partners_find_cert(const struct cp_partners *p,
-					       const char *fingerprint, const char *subject);
+const struct cp_partner *cp_partners_find_cert(const struct cp_partners *p, const char *fingerprint,
+                                               const char *subject);
 
 /* Result of a token check. */
 struct cp_partners_token_check {
 	const struct cp_partner *partner; /* the authenticated partner; NULL unless accepted */
 	const struct cp_partner *owner;   /* whose token id was presented, also when refused
-					   * (for the audit trail); NULL for unknown ids */
-	const char *reason; /* static: "ok", "malformed-token", "unknown-token",
-			     * "bad-secret", "revoked-token", "expired-token" */
+	                                   * (for the audit trail); NULL for unknown ids */
+	const char *reason;               /* static: "ok", "malformed-token", "unknown-token",
+	                                   * "bad-secret", "revoked-token", "expired-token" */
 };
 
 /*
@@ -235,8 +236,8 @@ struct cp_partners_token_check {
  * over 32 bytes and a scan over the token ids. CP_EINVAL for NULL p or out.
  */
 CP_MUST_CHECK enum cp_err cp_partners_check_token(const struct cp_partners *p,
-						  const char *token_text, struct cp_time now,
-						  struct cp_partners_token_check *out);
+                                                  const char *token_text, struct cp_time now,
+                                                  struct cp_partners_token_check *out);
 
 /* May partner read / add to the collection with this id? ("*" in its list: any.) */
 bool cp_partner_may_read(const struct cp_partner *partner, const char *collection_id);
@@ -250,7 +251,7 @@ bool cp_partner_may_write(const struct cp_partner *partner, const char *collecti
  * success; CP_EINVAL (the policy refused the agreements), CP_ENOMEM.
  */
 CP_MUST_CHECK enum cp_err cp_partners_policy(const struct cp_partners *p, struct cp_policy **out,
-					     struct cp_diag *diag);
+                                             struct cp_diag *diag);
 
 /* ------------------------------------------------------------- changes */
 
@@ -265,7 +266,7 @@ CP_MUST_CHECK enum cp_err cp_partners_policy(const struct cp_partners *p, struct
  * failure.
  */
 CP_MUST_CHECK enum cp_err cp_partners_add(struct cp_partners *p, const struct cp_partner *draft,
-					  const struct cp_config *cfg, struct cp_diag *diag);
+                                          const struct cp_config *cfg, struct cp_diag *diag);
 /*
  * Replace identity, title, community, certificates and agreement of the partner named
  * draft->name with copies of draft's (its tokens stay). draft may point into that very
@@ -273,7 +274,7 @@ CP_MUST_CHECK enum cp_err cp_partners_add(struct cp_partners *p, const struct cp
  * partner; otherwise as cp_partners_add.
  */
 CP_MUST_CHECK enum cp_err cp_partners_update(struct cp_partners *p, const struct cp_partner *draft,
-					     const struct cp_config *cfg, struct cp_diag *diag);
+                                             const struct cp_config *cfg, struct cp_diag *diag);
 /* Remove the partner with this name (and its credentials). CP_ENOTFOUND if none. */
 CP_MUST_CHECK enum cp_err cp_partners_remove(struct cp_partners *p, const char *name);
 
@@ -284,17 +285,17 @@ CP_MUST_CHECK enum cp_err cp_partners_remove(struct cp_partners *p, const char *
  * only its hash is kept) and its id to id. CP_ENOTFOUND, CP_ENOMEM.
  */
 CP_MUST_CHECK enum cp_err cp_partners_issue_token(struct cp_partners *p, const char *name,
-						  struct cp_time created,
-						  const struct cp_time *expires,
-						  char text[CP_PARTNER_TOKEN_TEXT_MAX],
-						  char id[CP_PARTNER_TOKEN_ID_LEN + 1]);
+                                                  struct cp_time created,
+                                                  const struct cp_time *expires,
+                                                  char text[CP_PARTNER_TOKEN_TEXT_MAX],
+                                                  char id[CP_PARTNER_TOKEN_ID_LEN + 1]);
 /*
  * Mark the partner's token id revoked at `when` (whole seconds). CP_ENOTFOUND if the
  * partner has no such token; CP_ECONFLICT if it is already revoked (the first
  * revocation time stays).
  */
 CP_MUST_CHECK enum cp_err cp_partners_revoke_token(struct cp_partners *p, const char *name,
-						   const char *id, struct cp_time when);
+                                                   const char *id, struct cp_time when);
 
 /* ------------------------------------------------------------- names */
 

@@ -87,11 +87,11 @@ static const char *shows(char out[SHOW_MAX], const char *s)
 }
 
 static void vreport(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-		    const char *fmt, va_list ap) CP_PRINTF(5, 0);
+                    const char *fmt, va_list ap) CP_PRINTF(5, 0);
 
 /* A finding "<key path>: <message>" at line:col (0 when unknown). */
 static void vreport(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-		    const char *fmt, va_list ap)
+                    const char *fmt, va_list ap)
 {
 	struct cp_buf b = CP_BUF_INIT(0);
 	size_t before = c->diag ? c->diag->count : 0;
@@ -113,8 +113,8 @@ static void vreport(struct ctx *c, enum cp_severity sev, unsigned line, unsigned
 		fail(c, CP_ENOMEM);
 	if (sev == CP_SEV_ERROR && c->errors == MAX_ERRORS && !c->fatal) {
 		cp_diag_add_at(c->diag, CP_SEV_ERROR, CODE, 0, 0,
-			       "too many errors in %s; stopped reading",
-			       c->name ? c->name : "the partners");
+		               "too many errors in %s; stopped reading",
+		               c->name ? c->name : "the partners");
 		fail(c, CP_EINVAL);
 	}
 out:
@@ -122,10 +122,10 @@ out:
 }
 
 static void report_at(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-		      const char *fmt, ...) CP_PRINTF(5, 6);
+                      const char *fmt, ...) CP_PRINTF(5, 6);
 
 static void report_at(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-		      const char *fmt, ...)
+                      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -184,7 +184,8 @@ static const char *why_name(const char *s)
 		unsigned char ch = (unsigned char)s[i];
 		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
 		      (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' || ch == '-'))
-			return "is not a valid partner name (use letters, digits, '.', '_' and '-')";
+			return "is not a valid partner name (use letters, digits, '.', '_' and "
+			       "'-')";
 	}
 	return NULL;
 }
@@ -271,14 +272,16 @@ static bool type_is_suspect(const char *s)
 }
 
 static const char *const tlp_names[] = {
-	[CP_TLP_CLEAR] = "clear", [CP_TLP_GREEN] = "green",
-	[CP_TLP_AMBER] = "amber", [CP_TLP_AMBER_STRICT] = "amber+strict",
-	[CP_TLP_RED] = "red",
+        [CP_TLP_CLEAR] = "clear", [CP_TLP_GREEN] = "green",
+        [CP_TLP_AMBER] = "amber", [CP_TLP_AMBER_STRICT] = "amber+strict",
+        [CP_TLP_RED] = "red",
 };
 
 static const char *const pap_names[] = {
-	[CP_PAP_CLEAR] = "clear", [CP_PAP_GREEN] = "green",
-	[CP_PAP_AMBER] = "amber", [CP_PAP_RED] = "red",
+        [CP_PAP_CLEAR] = "clear",
+        [CP_PAP_GREEN] = "green",
+        [CP_PAP_AMBER] = "amber",
+        [CP_PAP_RED] = "red",
 };
 
 const char *cp_partners_tlp_name(enum cp_tlp tlp)
@@ -295,8 +298,8 @@ const char *cp_partners_pap_name(enum cp_pap pap)
 	return pap_names[pap];
 }
 
-static bool level_lookup(const char *s, const char *prefix, const char *const *names,
-			 size_t n, unsigned *out)
+static bool level_lookup(const char *s, const char *prefix, const char *const *names, size_t n,
+                         unsigned *out)
 {
 	if (!s)
 		return false;
@@ -338,7 +341,7 @@ bool cp_partners_parse_pap(const char *s, enum cp_pap *out)
  * two API roots where it means different collections (and *id, *other_id those).
  */
 static enum cp_err resolve(const struct cp_config *cfg, const char *name, const char **id,
-			   const char **root, const char **other_id, const char **other_root)
+                           const char **root, const char **other_id, const char **other_root)
 {
 	const char *found = NULL, *found_root = NULL;
 
@@ -367,7 +370,7 @@ static enum cp_err resolve(const struct cp_config *cfg, const char *name, const 
 }
 
 enum cp_err cp_partners_resolve_collection(const struct cp_config *cfg, const char *name,
-					   const char **id)
+                                           const char **id)
 {
 	const char *found, *root, *oid, *oroot;
 	enum cp_err err;
@@ -384,8 +387,8 @@ enum cp_err cp_partners_resolve_collection(const struct cp_config *cfg, const ch
  * The collection id for a list entry (a new string in *out), reporting at line:col
  * what is wrong with it. Without cfg the name is the id.
  */
-static bool resolve_entry(struct ctx *c, const struct cp_config *cfg, const char *name,
-			  bool is_red, unsigned line, unsigned col, char **out)
+static bool resolve_entry(struct ctx *c, const struct cp_config *cfg, const char *name, bool is_red,
+                          unsigned line, unsigned col, char **out)
 {
 	const char *id = name, *root = NULL, *oid = NULL, *oroot = NULL;
 	char shown[SHOW_MAX];
@@ -395,24 +398,24 @@ static bool resolve_entry(struct ctx *c, const struct cp_config *cfg, const char
 	if (!strcmp(name, "*")) {
 		if (is_red) {
 			report_at(c, CP_SEV_ERROR, line, col,
-				  "\"*\" is not allowed: TLP:RED recipients are named per "
-				  "collection");
+			          "\"*\" is not allowed: TLP:RED recipients are named per "
+			          "collection");
 			return false;
 		}
 	} else if (cfg) {
 		err = resolve(cfg, name, &id, &root, &oid, &oroot);
 		if (err == CP_ENOTFOUND) {
 			report_at(c, CP_SEV_ERROR, line, col,
-				  "'%s' is neither \"*\" nor the id or alias of a configured "
-				  "collection",
-				  shows(shown, name));
+			          "'%s' is neither \"*\" nor the id or alias of a configured "
+			          "collection",
+			          shows(shown, name));
 			return false;
 		}
 		if (err == CP_ECONFLICT) {
 			report_at(c, CP_SEV_ERROR, line, col,
-				  "'%s' is ambiguous: it names collection %s in API root '%s' and "
-				  "collection %s in API root '%s' (use the collection id)",
-				  shows(shown, name), id, root, oid, oroot);
+			          "'%s' is ambiguous: it names collection %s in API root '%s' and "
+			          "collection %s in API root '%s' (use the collection id)",
+			          shows(shown, name), id, root, oid, oroot);
 			return false;
 		}
 	}
@@ -642,10 +645,10 @@ static void uniq_path(char *out, size_t cap, const struct uniq *u)
 static size_t check_unique(struct ctx *c, const struct cp_partners *set)
 {
 	static const char *const what[] = {
-		[U_NAME] = "duplicate partner name",
-		[U_FINGERPRINT] = "certificate fingerprint",
-		[U_SUBJECT] = "certificate subject",
-		[U_TOKEN] = "token id",
+	        [U_NAME] = "duplicate partner name",
+	        [U_FINGERPRINT] = "certificate fingerprint",
+	        [U_SUBJECT] = "certificate subject",
+	        [U_TOKEN] = "token id",
 	};
 	struct uniq *all = NULL;
 	struct uniq **sorted = NULL;
@@ -665,15 +668,15 @@ static size_t check_unique(struct ctx *c, const struct cp_partners *set)
 		for (size_t j = 0; j < p->cert_count; j++) {
 			const struct cp_partner_cert *ce = &p->certs[j];
 			if (ce->fingerprint)
-				all[n++] = (struct uniq){U_FINGERPRINT, ce->fingerprint, i, j,
-							 ce->line, ce->column, NULL};
+				all[n++] = (struct uniq){U_FINGERPRINT, ce->fingerprint, i,   j,
+				                         ce->line,      ce->column,      NULL};
 			else
-				all[n++] = (struct uniq){U_SUBJECT, ce->subject, i, j, ce->line,
-							 ce->column, NULL};
+				all[n++] = (struct uniq){U_SUBJECT, ce->subject, i,   j,
+				                         ce->line,  ce->column,  NULL};
 		}
 		for (size_t j = 0; j < p->token_count; j++)
-			all[n++] = (struct uniq){U_TOKEN, p->tokens[j].id, i, j,
-						 p->tokens[j].line, p->tokens[j].column, NULL};
+			all[n++] = (struct uniq){U_TOKEN,           p->tokens[j].id,     i,   j,
+			                         p->tokens[j].line, p->tokens[j].column, NULL};
 	}
 	if (n < 2)
 		goto out;
@@ -710,18 +713,18 @@ static size_t check_unique(struct ctx *c, const struct cp_partners *set)
 		shows(shown, u->s);
 		if (u->kind == U_NAME && u->dup_of->line)
 			report_at(c, CP_SEV_ERROR, u->line, u->col, "%s '%s' (first at line %u)",
-				  what[u->kind], shown, u->dup_of->line);
+			          what[u->kind], shown, u->dup_of->line);
 		else if (u->kind == U_NAME)
 			report_at(c, CP_SEV_ERROR, u->line, u->col, "%s '%s'", what[u->kind],
-				  shown);
+			          shown);
 		else if (u->dup_of->line)
 			report_at(c, CP_SEV_ERROR, u->line, u->col,
-				  "%s '%s' is already used by partner '%s' (%s, line %u)",
-				  what[u->kind], shown, other->name, there, u->dup_of->line);
+			          "%s '%s' is already used by partner '%s' (%s, line %u)",
+			          what[u->kind], shown, other->name, there, u->dup_of->line);
 		else
 			report_at(c, CP_SEV_ERROR, u->line, u->col,
-				  "%s '%s' is already used by partner '%s' (%s)", what[u->kind],
-				  shown, other->name, there);
+			          "%s '%s' is already used by partner '%s' (%s)", what[u->kind],
+			          shown, other->name, there);
 	}
 	cp_buf_reset(&c->path);
 	goto out;
@@ -763,8 +766,7 @@ static unsigned col_of(const yaml_mark_t *m)
 	return m ? (unsigned)m->column + 1 : 0;
 }
 
-static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
-	CP_PRINTF(3, 4);
+static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...) CP_PRINTF(3, 4);
 
 static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 {
@@ -891,13 +893,13 @@ static void skip(struct parser *p, const yaml_event_t *ev)
 static bool is_null_text(const char *v, size_t n)
 {
 	return n == 0 || (n == 1 && v[0] == '~') ||
-	       (n == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
+	       (n == 4 &&
+	        (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
 }
 
 static bool is_null(const yaml_event_t *ev)
 {
-	return ev->type == YAML_SCALAR_EVENT &&
-	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       is_null_text((const char *)ev->data.scalar.value, ev->data.scalar.length);
 }
 
@@ -955,7 +957,7 @@ static bool get_string(struct parser *p, const yaml_event_t *ev, bool optional, 
 
 /* A string checked by why (which may normalise it in place), stored in *field. */
 static void set_checked(struct parser *p, const yaml_event_t *ev, bool optional,
-			const char *(*why)(char *s), char **field)
+                        const char *(*why)(char *s), char **field)
 {
 	char *s, shown[SHOW_MAX];
 	const char *problem;
@@ -1040,7 +1042,7 @@ static void key_list(char *out, size_t cap, const struct field *f, size_t n)
  * mapping (reported and skipped) or reading stopped.
  */
 static bool parse_mapping(struct parser *p, const yaml_event_t *ev, const struct field *fields,
-			  size_t n, void *obj, unsigned *seen)
+                          size_t n, void *obj, unsigned *seen)
 {
 	*seen = 0;
 	if (ev->type == YAML_ALIAS_EVENT)
@@ -1107,7 +1109,7 @@ static bool parse_mapping(struct parser *p, const yaml_event_t *ev, const struct
 
 /* Report each key of fields[] whose bit is in `required` but not in `seen`. */
 static void require(struct parser *p, const yaml_event_t *ev, const struct field *fields,
-		    unsigned required, unsigned seen)
+                    unsigned required, unsigned seen)
 {
 	for (unsigned i = 0; (required >> i) != 0; i++)
 		if ((required & (1u << i)) && !(seen & (1u << i)))
@@ -1163,7 +1165,7 @@ static void coll_item(struct parser *p, const yaml_event_t *item, size_t i, void
 	if (!get_string(p, item, false, &name))
 		return;
 	if (!resolve_entry(&p->c, p->cfg, name, l->is_red, line_of(&item->start_mark),
-			   col_of(&item->start_mark), &id)) {
+	                   col_of(&item->start_mark), &id)) {
 		cp_free(name);
 		return;
 	}
@@ -1215,10 +1217,10 @@ static void type_item(struct parser *p, const yaml_event_t *item, size_t i, void
 	}
 	if (type_is_suspect(s))
 		report_at(&p->c, CP_SEV_WARNING, line_of(&item->start_mark),
-			  col_of(&item->start_mark),
-			  "'%s' is not a STIX 2.1 object type (custom types usually start with "
-			  "\"x-\")",
-			  shows(shown, s));
+		          col_of(&item->start_mark),
+		          "'%s' is not a STIX 2.1 object type (custom types usually start with "
+		          "\"x-\")",
+		          shows(shown, s));
 	if (!strv_append(l->v, l->count, &l->cap, s))
 		fail(&p->c, CP_ENOMEM);
 }
@@ -1270,15 +1272,15 @@ static void on_pap_ceiling(struct parser *p, const yaml_event_t *ev, void *obj)
 	if (!get_string(p, ev, true, &s) || !s)
 		return; /* null: no PAP limit */
 	if (!cp_partners_parse_pap(s, &a->pap_ceiling))
-		report(p, &ev->start_mark,
-		       "'%s' is not a PAP level (clear, green, amber or red)", shows(shown, s));
+		report(p, &ev->start_mark, "'%s' is not a PAP level (clear, green, amber or red)",
+		       shows(shown, s));
 	cp_free(s);
 }
 
-#define BOOL_FIELD(fname)                                                              \
-	static void on_##fname(struct parser *p, const yaml_event_t *ev, void *obj)    \
-	{                                                                              \
-		(void)get_bool(p, ev, &((struct cp_partner_agreement *)obj)->fname);   \
+#define BOOL_FIELD(fname)                                                                          \
+	static void on_##fname(struct parser *p, const yaml_event_t *ev, void *obj)                \
+	{                                                                                          \
+		(void)get_bool(p, ev, &((struct cp_partner_agreement *)obj)->fname);               \
 	}
 
 BOOL_FIELD(third_party)
@@ -1288,19 +1290,19 @@ BOOL_FIELD(no_redistribution)
 BOOL_FIELD(anonymise)
 
 static const struct field agreement_fields[] = {
-	{"read", on_read},
-	{"write", on_write},
-	{"tlp_ceiling", on_tlp_ceiling},
-	{"pap_ceiling", on_pap_ceiling},
-	{"default_tlp", on_default_tlp},
-	{"red", on_red},
-	{"types_allowed", on_types_allowed},
-	{"types_excluded", on_types_excluded},
-	{"third_party", on_third_party},
-	{"sightings", on_sightings},
-	{"consultations", on_consultations},
-	{"no_redistribution", on_no_redistribution},
-	{"anonymise", on_anonymise},
+        {"read", on_read},
+        {"write", on_write},
+        {"tlp_ceiling", on_tlp_ceiling},
+        {"pap_ceiling", on_pap_ceiling},
+        {"default_tlp", on_default_tlp},
+        {"red", on_red},
+        {"types_allowed", on_types_allowed},
+        {"types_excluded", on_types_excluded},
+        {"third_party", on_third_party},
+        {"sightings", on_sightings},
+        {"consultations", on_consultations},
+        {"no_redistribution", on_no_redistribution},
+        {"anonymise", on_anonymise},
 };
 
 static void on_agreement(struct parser *p, const yaml_event_t *ev, void *obj)
@@ -1309,7 +1311,7 @@ static void on_agreement(struct parser *p, const yaml_event_t *ev, void *obj)
 
 	if (!is_null(ev))
 		(void)parse_mapping(p, ev, agreement_fields, CP_ARRAY_LEN(agreement_fields),
-				    &((struct cp_partner *)obj)->agreement, &seen);
+		                    &((struct cp_partner *)obj)->agreement, &seen);
 }
 
 /* certificates */
@@ -1327,7 +1329,7 @@ static const char *why_text_cb(char *s)
 static void on_cert_fingerprint(struct parser *p, const yaml_event_t *ev, void *obj)
 {
 	set_checked(p, ev, false, why_fingerprint_cb,
-		    &((struct cp_partner_cert *)obj)->fingerprint);
+	            &((struct cp_partner_cert *)obj)->fingerprint);
 }
 
 static void on_cert_subject(struct parser *p, const yaml_event_t *ev, void *obj)
@@ -1336,8 +1338,8 @@ static void on_cert_subject(struct parser *p, const yaml_event_t *ev, void *obj)
 }
 
 static const struct field cert_fields[] = {
-	{"fingerprint", on_cert_fingerprint},
-	{"subject", on_cert_subject},
+        {"fingerprint", on_cert_fingerprint},
+        {"subject", on_cert_subject},
 };
 
 struct list_ctx {
@@ -1440,11 +1442,8 @@ static void on_token_revoked(struct parser *p, const yaml_event_t *ev, void *obj
 }
 
 static const struct field token_fields[] = {
-	{"id", on_token_id},
-	{"hash", on_token_hash},
-	{"created", on_token_created},
-	{"expires", on_token_expires},
-	{"revoked", on_token_revoked},
+        {"id", on_token_id},           {"hash", on_token_hash},       {"created", on_token_created},
+        {"expires", on_token_expires}, {"revoked", on_token_revoked},
 };
 
 static void token_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
@@ -1525,13 +1524,9 @@ static void on_community(struct parser *p, const yaml_event_t *ev, void *obj)
 }
 
 static const struct field partner_fields[] = {
-	{"name", on_name},
-	{"identity", on_identity},
-	{"title", on_title},
-	{"community", on_community},
-	{"certificates", on_certificates},
-	{"tokens", on_tokens},
-	{"agreement", on_agreement},
+        {"name", on_name},           {"identity", on_identity},         {"title", on_title},
+        {"community", on_community}, {"certificates", on_certificates}, {"tokens", on_tokens},
+        {"agreement", on_agreement},
 };
 
 static void partner_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
@@ -1562,7 +1557,7 @@ static void on_partners(struct parser *p, const yaml_event_t *ev, void *obj)
 }
 
 static const struct field top_fields[] = {
-	{"partners", on_partners},
+        {"partners", on_partners},
 };
 
 /* stream-start, at most one document whose root is a mapping or null, stream-end */
@@ -1597,8 +1592,8 @@ static void parse_stream(struct parser *p)
 }
 
 enum cp_err cp_partners_load_text(const char *text, size_t len, const char *name,
-				  const struct cp_config *cfg, struct cp_partners **out,
-				  struct cp_diag *diag)
+                                  const struct cp_config *cfg, struct cp_partners **out,
+                                  struct cp_diag *diag)
 {
 	struct parser p;
 	enum cp_err err;
@@ -1643,7 +1638,7 @@ out:
 }
 
 enum cp_err cp_partners_load(const char *path, const struct cp_config *cfg,
-			     struct cp_partners **out, struct cp_diag *diag)
+                             struct cp_partners **out, struct cp_diag *diag)
 {
 	FILE *f = NULL;
 	char *buf = NULL, ebuf[128];
@@ -1659,7 +1654,7 @@ enum cp_err cp_partners_load(const char *path, const struct cp_config *cfg,
 		if (e == ENOENT)
 			return cp_partners_new(out);
 		cp_diag_add_at(diag, CP_SEV_ERROR, CODE, 0, 0, "cannot open '%s': %s", path,
-			       strerror_r(e, ebuf, sizeof(ebuf)));
+		               strerror_r(e, ebuf, sizeof(ebuf)));
 		return CP_EIO;
 	}
 	/* one byte more than the limit tells "exactly at the limit" from "over it" */
@@ -1673,7 +1668,7 @@ enum cp_err cp_partners_load(const char *path, const struct cp_config *cfg,
 		e = errno;
 		err = CP_EIO;
 		cp_diag_add_at(diag, CP_SEV_ERROR, CODE, 0, 0, "cannot read '%s': %s", path,
-			       strerror_r(e, ebuf, sizeof(ebuf)));
+		               strerror_r(e, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	err = cp_partners_load_text(buf, len, path, cfg, out, diag);
@@ -1720,11 +1715,10 @@ static void e_scalar(struct emitter *e, const char *s)
 	size_t n = strlen(s);
 	/* the loader reads these plain spellings as null */
 	yaml_scalar_style_t style =
-		is_null_text(s, n) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
+	        is_null_text(s, n) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
 
 	emit(e, &ev,
-	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1,
-					  style));
+	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, style));
 }
 
 static void e_map(struct emitter *e, bool start)
@@ -1734,7 +1728,7 @@ static void e_map(struct emitter *e, bool start)
 	if (start)
 		emit(e, &ev,
 		     yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-							 YAML_BLOCK_MAPPING_STYLE));
+		                                         YAML_BLOCK_MAPPING_STYLE));
 	else
 		emit(e, &ev, yaml_mapping_end_event_initialize(&ev));
 }
@@ -1746,8 +1740,8 @@ static void e_seq(struct emitter *e, bool start, bool flow)
 	if (start)
 		emit(e, &ev,
 		     yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							  flow ? YAML_FLOW_SEQUENCE_STYLE
-							       : YAML_BLOCK_SEQUENCE_STYLE));
+		                                          flow ? YAML_FLOW_SEQUENCE_STYLE
+		                                               : YAML_BLOCK_SEQUENCE_STYLE));
 	else
 		emit(e, &ev, yaml_sequence_end_event_initialize(&ev));
 }
@@ -1836,9 +1830,9 @@ static void e_partner(struct emitter *e, const struct cp_partner *p)
 }
 
 static const char file_header[] =
-	"# cyberpact partners, credentials and sharing agreements (docs/PARTNERS.md).\n"
-	"# Written by `cyberpact partner`; check edits with `cyberpact agreement check`.\n"
-	"# Comments are not kept when the file is rewritten.\n";
+        "# cyberpact partners, credentials and sharing agreements (docs/PARTNERS.md).\n"
+        "# Written by `cyberpact partner`; check edits with `cyberpact agreement check`.\n"
+        "# Comments are not kept when the file is rewritten.\n";
 
 enum cp_err cp_partners_format(const struct cp_partners *p, char **text, size_t *len)
 {
@@ -2018,8 +2012,8 @@ const struct cp_partner *cp_partners_find(const struct cp_partners *p, const cha
 	return i == SIZE_MAX ? NULL : p->items[i];
 }
 
-const struct cp_partner *cp_partners_find_cert(const struct cp_partners *p,
-					       const char *fingerprint, const char *subject)
+const struct cp_partner *cp_partners_find_cert(const struct cp_partners *p, const char *fingerprint,
+                                               const char *subject)
 {
 	if (!p)
 		return NULL;
@@ -2069,10 +2063,10 @@ bool cp_partner_may_write(const struct cp_partner *partner, const char *collecti
 /* ------------------------------------------------------------ tokens */
 
 static void hash_secret(const unsigned char secret[CP_PARTNER_TOKEN_SECRET_BYTES],
-			unsigned char out[CP_PARTNER_TOKEN_HASH_BYTES])
+                        unsigned char out[CP_PARTNER_TOKEN_HASH_BYTES])
 {
-	crypto_generichash(out, CP_PARTNER_TOKEN_HASH_BYTES, secret,
-			   CP_PARTNER_TOKEN_SECRET_BYTES, NULL, 0);
+	crypto_generichash(out, CP_PARTNER_TOKEN_HASH_BYTES, secret, CP_PARTNER_TOKEN_SECRET_BYTES,
+	                   NULL, 0);
 }
 
 /*
@@ -2080,7 +2074,7 @@ static void hash_secret(const unsigned char secret[CP_PARTNER_TOKEN_SECRET_BYTES
  * "cpt_" + 8 lowercase hex + "_" + 43 canonical base64url characters.
  */
 static bool parse_token(const char *text, char id[CP_PARTNER_TOKEN_ID_LEN + 1],
-			unsigned char hash[CP_PARTNER_TOKEN_HASH_BYTES])
+                        unsigned char hash[CP_PARTNER_TOKEN_HASH_BYTES])
 {
 	unsigned char secret[CP_PARTNER_TOKEN_SECRET_BYTES];
 	const char *end = NULL;
@@ -2095,8 +2089,8 @@ static bool parse_token(const char *text, char id[CP_PARTNER_TOKEN_ID_LEN + 1],
 		if (!is_hex_lower((unsigned char)text[4 + i]))
 			return false;
 	/* libsodium rejects non-zero padding bits, so each secret has one spelling */
-	rc = sodium_base642bin(secret, sizeof(secret), text + sec_off, n - sec_off, NULL,
-			       &bin_len, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	rc = sodium_base642bin(secret, sizeof(secret), text + sec_off, n - sec_off, NULL, &bin_len,
+	                       &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	if (rc != 0 || bin_len != sizeof(secret) || end != text + n) {
 		sodium_memzero(secret, sizeof(secret));
 		return false;
@@ -2109,7 +2103,7 @@ static bool parse_token(const char *text, char id[CP_PARTNER_TOKEN_ID_LEN + 1],
 }
 
 static const struct cp_partner_token *find_token(const struct cp_partners *p, const char *id,
-						 const struct cp_partner **owner)
+                                                 const struct cp_partner **owner)
 {
 	for (size_t i = 0; i < p->count; i++) {
 		const struct cp_partner *pt = p->items[i];
@@ -2124,7 +2118,7 @@ static const struct cp_partner_token *find_token(const struct cp_partners *p, co
 }
 
 enum cp_err cp_partners_check_token(const struct cp_partners *p, const char *token_text,
-				    struct cp_time now, struct cp_partners_token_check *out)
+                                    struct cp_time now, struct cp_partners_token_check *out)
 {
 	char id[CP_PARTNER_TOKEN_ID_LEN + 1];
 	unsigned char hash[CP_PARTNER_TOKEN_HASH_BYTES];
@@ -2170,14 +2164,14 @@ static struct cp_time whole_seconds(struct cp_time t)
 	return t;
 }
 
-enum cp_err cp_partners_issue_token(struct cp_partners *p, const char *name,
-				    struct cp_time created, const struct cp_time *expires,
-				    char text[CP_PARTNER_TOKEN_TEXT_MAX],
-				    char id[CP_PARTNER_TOKEN_ID_LEN + 1])
+enum cp_err cp_partners_issue_token(struct cp_partners *p, const char *name, struct cp_time created,
+                                    const struct cp_time *expires,
+                                    char text[CP_PARTNER_TOKEN_TEXT_MAX],
+                                    char id[CP_PARTNER_TOKEN_ID_LEN + 1])
 {
 	unsigned char secret[CP_PARTNER_TOKEN_SECRET_BYTES], raw_id[CP_PARTNER_TOKEN_ID_LEN / 2];
 	char b64[sodium_base64_ENCODED_LEN(CP_PARTNER_TOKEN_SECRET_BYTES,
-					   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 	struct cp_partner_token tok, *arr;
 	const struct cp_partner *owner;
 	struct cp_partner *pt;
@@ -2208,7 +2202,7 @@ enum cp_err cp_partners_issue_token(struct cp_partners *p, const char *name,
 	randombytes_buf(secret, sizeof(secret));
 	hash_secret(secret, tok.hash);
 	sodium_bin2base64(b64, sizeof(b64), secret, sizeof(secret),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	snprintf(text, CP_PARTNER_TOKEN_TEXT_MAX, "%s%s_%s", CP_PARTNER_TOKEN_PREFIX, tok.id, b64);
 	memcpy(id, tok.id, sizeof(tok.id));
 	arr[pt->token_count++] = tok;
@@ -2218,7 +2212,7 @@ enum cp_err cp_partners_issue_token(struct cp_partners *p, const char *name,
 }
 
 enum cp_err cp_partners_revoke_token(struct cp_partners *p, const char *name, const char *id,
-				     struct cp_time when)
+                                     struct cp_time when)
 {
 	size_t i = find_index(p, name);
 	struct cp_partner *pt;
@@ -2245,7 +2239,7 @@ enum cp_err cp_partners_revoke_token(struct cp_partners *p, const char *name, co
 
 /* A checked copy of a draft string field, reported under its key; NULL stays NULL. */
 static bool copy_field(struct ctx *c, const char *key, const char *src, bool required,
-		       const char *(*why)(char *s), char **out)
+                       const char *(*why)(char *s), char **out)
 {
 	size_t old = path_key(c, key, strlen(key));
 	char shown[SHOW_MAX];
@@ -2279,7 +2273,7 @@ out:
 }
 
 static void copy_colls(struct ctx *c, const char *key, const struct cp_partner_colls *src,
-		       const struct cp_config *cfg, bool is_red, struct cp_partner_colls *dst)
+                       const struct cp_config *cfg, bool is_red, struct cp_partner_colls *dst)
 {
 	size_t old = path_key(c, key, strlen(key)), cap = 0;
 
@@ -2303,8 +2297,8 @@ static void copy_colls(struct ctx *c, const char *key, const struct cp_partner_c
 	path_pop(c, old);
 }
 
-static void copy_types(struct ctx *c, const char *key, char *const *src, size_t n,
-		       char ***dst, size_t *dst_count)
+static void copy_types(struct ctx *c, const char *key, char *const *src, size_t n, char ***dst,
+                       size_t *dst_count)
 {
 	size_t old = path_key(c, key, strlen(key)), cap = 0;
 	char shown[SHOW_MAX];
@@ -2316,13 +2310,13 @@ static void copy_types(struct ctx *c, const char *key, char *const *src, size_t 
 
 		if (why) {
 			report_at(c, CP_SEV_ERROR, 0, 0, "'%s' %s",
-				  shows(shown, src && src[i] ? src[i] : ""), why);
+			          shows(shown, src && src[i] ? src[i] : ""), why);
 		} else {
 			if (type_is_suspect(src[i]))
 				report_at(c, CP_SEV_WARNING, 0, 0,
-					  "'%s' is not a STIX 2.1 object type (custom types "
-					  "usually start with \"x-\")",
-					  shows(shown, src[i]));
+				          "'%s' is not a STIX 2.1 object type (custom types "
+				          "usually start with \"x-\")",
+				          shows(shown, src[i]));
 			s = cp_strdup(src[i]);
 			if (!s || !strv_append(dst, dst_count, &cap, s))
 				fail(c, CP_ENOMEM);
@@ -2334,7 +2328,7 @@ static void copy_types(struct ctx *c, const char *key, char *const *src, size_t 
 
 /* A checked deep copy of draft (no tokens), or NULL with findings or c->fatal. */
 static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
-				     const struct cp_config *cfg)
+                                     const struct cp_config *cfg)
 {
 	const struct cp_partner_agreement *da = &d->agreement;
 	struct cp_partner_agreement *a;
@@ -2350,7 +2344,10 @@ static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
 	(void)copy_field(c, "identity", d->identity, false, why_identity_cb, &p->identity);
 	(void)copy_field(c, "title", d->title, false, why_text_cb, &p->title);
 	(void)copy_field(c, "community", d->community, false, why_text_cb, &p->community);
-	if (d->cert_count) {
+	if (d->cert_count && !d->certs) {
+		report_at(c, CP_SEV_ERROR, 0, 0, "certificates: no array for %zu entries",
+		          d->cert_count);
+	} else if (d->cert_count) {
 		p->certs = cp_calloc(d->cert_count, sizeof(*p->certs));
 		if (!p->certs)
 			fail(c, CP_ENOMEM);
@@ -2360,13 +2357,13 @@ static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
 		const struct cp_partner_cert *dc = &d->certs[i];
 		struct cp_partner_cert *ce = &p->certs[p->cert_count];
 		size_t o2 = path_index(c, i);
-		bool ok = copy_field(c, "fingerprint", dc->fingerprint, false,
-				     why_fingerprint_cb, &ce->fingerprint);
+		bool ok = copy_field(c, "fingerprint", dc->fingerprint, false, why_fingerprint_cb,
+		                     &ce->fingerprint);
 
 		ok = copy_field(c, "subject", dc->subject, false, why_text_cb, &ce->subject) && ok;
 		if (ok && !dc->fingerprint && !dc->subject)
 			report_at(c, CP_SEV_ERROR, 0, 0,
-				  "a certificate needs a fingerprint or a subject");
+			          "a certificate needs a fingerprint or a subject");
 		if (ce->fingerprint || ce->subject)
 			p->cert_count++;
 		path_pop(c, o2);
@@ -2377,9 +2374,9 @@ static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
 	copy_colls(c, "write", &da->write, cfg, false, &a->write);
 	copy_colls(c, "red", &da->red, cfg, true, &a->red);
 	copy_types(c, "types_allowed", da->types_allowed, da->types_allowed_count,
-		   &a->types_allowed, &a->types_allowed_count);
+	           &a->types_allowed, &a->types_allowed_count);
 	copy_types(c, "types_excluded", da->types_excluded, da->types_excluded_count,
-		   &a->types_excluded, &a->types_excluded_count);
+	           &a->types_excluded, &a->types_excluded_count);
 	if (!cp_partners_tlp_name(da->tlp_ceiling))
 		report_at(c, CP_SEV_ERROR, 0, 0, "tlp_ceiling is not a TLP level");
 	if (!cp_partners_tlp_name(da->default_tlp))
@@ -2403,8 +2400,7 @@ static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
 }
 
 /* Put p at index i (SIZE_MAX: append) if the set stays free of duplicates. */
-static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t i,
-			   struct ctx *c)
+static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t i, struct ctx *c)
 {
 	struct cp_partner *prev = NULL;
 	size_t dups;
@@ -2431,7 +2427,7 @@ static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t
 }
 
 static enum cp_err put(struct cp_partners *set, const struct cp_partner *draft,
-		       const struct cp_config *cfg, bool replace, struct cp_diag *diag)
+                       const struct cp_config *cfg, bool replace, struct cp_diag *diag)
 {
 	struct ctx c;
 	struct cp_partner *p = NULL;
@@ -2451,7 +2447,7 @@ static enum cp_err put(struct cp_partners *set, const struct cp_partner *draft,
 	if (!replace && i != SIZE_MAX) {
 		char shown[SHOW_MAX];
 		report_at(&c, CP_SEV_ERROR, 0, 0, "a partner named '%s' already exists",
-			  shows(shown, draft->name));
+		          shows(shown, draft->name));
 		err = c.fatal ? c.fatal : CP_ECONFLICT;
 		goto out;
 	}
@@ -2490,13 +2486,13 @@ out:
 }
 
 enum cp_err cp_partners_add(struct cp_partners *p, const struct cp_partner *draft,
-			    const struct cp_config *cfg, struct cp_diag *diag)
+                            const struct cp_config *cfg, struct cp_diag *diag)
 {
 	return put(p, draft, cfg, false, diag);
 }
 
 enum cp_err cp_partners_update(struct cp_partners *p, const struct cp_partner *draft,
-			       const struct cp_config *cfg, struct cp_diag *diag)
+                               const struct cp_config *cfg, struct cp_diag *diag)
 {
 	return put(p, draft, cfg, true, diag);
 }
@@ -2518,7 +2514,7 @@ enum cp_err cp_partners_remove(struct cp_partners *p, const char *name)
 /* ------------------------------------------------------------ policy */
 
 enum cp_err cp_partners_policy(const struct cp_partners *p, struct cp_policy **out,
-			       struct cp_diag *diag)
+                               struct cp_diag *diag)
 {
 	struct cp_policy_agreement *ags = NULL;
 	struct cp_policy *pol = NULL;
@@ -2539,23 +2535,23 @@ enum cp_err cp_partners_policy(const struct cp_partners *p, struct cp_policy **o
 		const struct cp_partner *pt = p->items[i];
 		const struct cp_partner_agreement *a = &pt->agreement;
 		ags[i] = (struct cp_policy_agreement){
-			.partner = pt->name,
-			.community = pt->community,
-			.tlp_ceiling = a->tlp_ceiling,
-			.pap_ceiling = a->pap_ceiling,
-			.default_tlp = a->default_tlp,
-			.read = (const char *const *)a->read.ids,
-			.read_count = a->read.count,
-			.red = (const char *const *)a->red.ids,
-			.red_count = a->red.count,
-			.types_allowed = (const char *const *)a->types_allowed,
-			.types_allowed_count = a->types_allowed_count,
-			.types_excluded = (const char *const *)a->types_excluded,
-			.types_excluded_count = a->types_excluded_count,
-			.third_party = a->third_party,
-			.sightings = a->sightings,
-			.consultations = a->consultations,
-			.no_redistribution = a->no_redistribution,
+		        .partner = pt->name,
+		        .community = pt->community,
+		        .tlp_ceiling = a->tlp_ceiling,
+		        .pap_ceiling = a->pap_ceiling,
+		        .default_tlp = a->default_tlp,
+		        .read = (const char *const *)a->read.ids,
+		        .read_count = a->read.count,
+		        .red = (const char *const *)a->red.ids,
+		        .red_count = a->red.count,
+		        .types_allowed = (const char *const *)a->types_allowed,
+		        .types_allowed_count = a->types_allowed_count,
+		        .types_excluded = (const char *const *)a->types_excluded,
+		        .types_excluded_count = a->types_excluded_count,
+		        .third_party = a->third_party,
+		        .sightings = a->sightings,
+		        .consultations = a->consultations,
+		        .no_redistribution = a->no_redistribution,
 		};
 	}
 	err = cp_policy_new(ags, p->count, &pol, &tmp);
@@ -2574,7 +2570,7 @@ enum cp_err cp_partners_policy(const struct cp_partners *p, struct cp_policy **o
 		}
 		if (pt)
 			cp_diag_add_at(diag, f->severity, f->code, pt->line, pt->column,
-				       "partners[%lu] (%s): %s", idx, pt->name, f->message);
+			               "partners[%lu] (%s): %s", idx, pt->name, f->message);
 		else
 			cp_diag_add_at(diag, f->severity, f->code, 0, 0, "%s", f->message);
 	}

@@ -59,48 +59,47 @@ static const char cfg_text[] = "api_roots:\n"
                                "      - {id: " ID1 ", title: Indicators again, alias: iocs}\n";
 
 /* Every key, with line numbers the tests below rely on. */
-static const char full_text[] =
-        "# partners of this node\n"                 /* 1 */
-        "partners:\n"                               /* 2 */
-        "  - name: jp-mod\n"                        /* 3 */
-        "    identity: " IDENT "\n"                 /* 4 */
-        "    title: \"Japan Ministry of Defense\"\n" /* 5 */
-        "    community: pacific\n"                  /* 6 */
-        "    certificates:\n"                       /* 7 */
-        "      - fingerprint: \"" FP_A "\"\n"       /* 8 */
-        "      - subject: \"CN=jp-node,O=JMOD\"\n"  /* 9 */
-        "      - fingerprint: \"" FP_B "\"\n"       /* 10 */
-        "        subject: \"CN=jp-backup,O=JMOD\"\n" /* 11 */
-        "    tokens:\n"                             /* 12 */
-        "      - id: 0123abcd\n"                    /* 13 */
-        "        hash: \"" HASH_ZERO "\"\n"         /* 14 */
-        "        created: 2026-11-26T10:00:00Z\n"   /* 15 */
-        "        expires: 2027-02-24T10:00:00Z\n"   /* 16 */
-        "      - id: 0123ABCE\n"                    /* 17 */
-        "        hash: \"" HASH_SEQ "\"\n"          /* 18 */
-        "        created: 2026-11-26T10:00:00.5Z\n" /* 19 */
-        "        revoked: 2026-12-01T00:00:00Z\n"   /* 20 */
-        "    agreement:\n"                          /* 21 */
-        "      read: [\"*\"]\n"                     /* 22 */
-        "      write: [sightings]\n"                /* 23 */
-        "      tlp_ceiling: red\n"                  /* 24 */
-        "      pap_ceiling: amber\n"                /* 25 */
-        "      default_tlp: green\n"                /* 26 */
-        "      red: [red-room]\n"                   /* 27 */
-        "      types_allowed: []\n"                 /* 28 */
-        "      types_excluded: [identity]\n"        /* 29 */
-        "      third_party: true\n"                 /* 30 */
-        "      sightings: true\n"                   /* 31 */
-        "      consultations: True\n"               /* 32 */
-        "      no_redistribution: false\n"          /* 33 */
-        "      anonymise: true\n"                   /* 34 */
-        "  - name: au.asd\n"                        /* 35 */
-        "    community: pacific\n"                  /* 36 */
-        "    agreement:\n"                          /* 37 */
-        "      read: [indicators, " ID2 "]\n"       /* 38 */
-        "      tlp_ceiling: TLP:GREEN\n"            /* 39 */
-        "      types_allowed: [indicator, x-custom-thing]\n" /* 40 */
-        "  - name: minimal_1\n";                    /* 41 */
+static const char full_text[] = "# partners of this node\n"                          /* 1 */
+                                "partners:\n"                                        /* 2 */
+                                "  - name: jp-mod\n"                                 /* 3 */
+                                "    identity: " IDENT "\n"                          /* 4 */
+                                "    title: \"Japan Ministry of Defense\"\n"         /* 5 */
+                                "    community: pacific\n"                           /* 6 */
+                                "    certificates:\n"                                /* 7 */
+                                "      - fingerprint: \"" FP_A "\"\n"                /* 8 */
+                                "      - subject: \"CN=jp-node,O=JMOD\"\n"           /* 9 */
+                                "      - fingerprint: \"" FP_B "\"\n"                /* 10 */
+                                "        subject: \"CN=jp-backup,O=JMOD\"\n"         /* 11 */
+                                "    tokens:\n"                                      /* 12 */
+                                "      - id: 0123abcd\n"                             /* 13 */
+                                "        hash: \"" HASH_ZERO "\"\n"                  /* 14 */
+                                "        created: 2026-11-26T10:00:00Z\n"            /* 15 */
+                                "        expires: 2027-02-24T10:00:00Z\n"            /* 16 */
+                                "      - id: 0123ABCE\n"                             /* 17 */
+                                "        hash: \"" HASH_SEQ "\"\n"                   /* 18 */
+                                "        created: 2026-11-26T10:00:00.5Z\n"          /* 19 */
+                                "        revoked: 2026-12-01T00:00:00Z\n"            /* 20 */
+                                "    agreement:\n"                                   /* 21 */
+                                "      read: [\"*\"]\n"                              /* 22 */
+                                "      write: [sightings]\n"                         /* 23 */
+                                "      tlp_ceiling: red\n"                           /* 24 */
+                                "      pap_ceiling: amber\n"                         /* 25 */
+                                "      default_tlp: green\n"                         /* 26 */
+                                "      red: [red-room]\n"                            /* 27 */
+                                "      types_allowed: []\n"                          /* 28 */
+                                "      types_excluded: [identity]\n"                 /* 29 */
+                                "      third_party: true\n"                          /* 30 */
+                                "      sightings: true\n"                            /* 31 */
+                                "      consultations: True\n"                        /* 32 */
+                                "      no_redistribution: false\n"                   /* 33 */
+                                "      anonymise: true\n"                            /* 34 */
+                                "  - name: au.asd\n"                                 /* 35 */
+                                "    community: pacific\n"                           /* 36 */
+                                "    agreement:\n"                                   /* 37 */
+                                "      read: [indicators, " ID2 "]\n"                /* 38 */
+                                "      tlp_ceiling: TLP:GREEN\n"                     /* 39 */
+                                "      types_allowed: [indicator, x-custom-thing]\n" /* 40 */
+                                "  - name: minimal_1\n";                             /* 41 */
 
 static struct cp_time at(const char *s)
 {
@@ -199,8 +198,8 @@ static void expect_invalid(const char *text, const char *path, unsigned line, co
 static void empty_texts(void **state)
 {
 	static const char *const texts[] = {
-	        "", "# nothing\n", "---\n", "{}\n", "~\n", "partners:\n", "partners: []\n",
-	        "partners: ~\n",
+	        "",    "# nothing\n", "---\n",          "{}\n",
+	        "~\n", "partners:\n", "partners: []\n", "partners: ~\n",
 	};
 	(void)state;
 
@@ -325,7 +324,8 @@ static void structure_errors(void **state)
 	(void)state;
 	expect_invalid("bogus: 1\n", "bogus", 1, "unknown key (expected one of: partners)");
 	expect_invalid("partners: {a: 1}\n", "partners", 1, "expected a list, got a mapping");
-	expect_invalid("partners:\n  - title: x\n", "partners[0]", 2, "missing required key 'name'");
+	expect_invalid("partners:\n  - title: x\n", "partners[0]", 2,
+	               "missing required key 'name'");
 	expect_invalid("partners:\n  - 7\n", "partners[0]", 2, "expected a mapping, got a scalar");
 	expect_invalid(P1 "    name: b\n", "partners[0].name", 3, "duplicate key");
 	expect_invalid(P1 "    colour: red\n", "partners[0].colour", 3, "unknown key");
@@ -350,8 +350,8 @@ static void structure_errors(void **state)
 	               "missing required key 'hash'");
 	expect_invalid(P1 "    certificates: [{}]\n", "partners[0].certificates[0]", 3,
 	               "needs a fingerprint or a subject");
-	expect_invalid(P1 "    certificates: [{serial: 5}]\n",
-	               "partners[0].certificates[0].serial", 3, "unknown key");
+	expect_invalid(P1 "    certificates: [{serial: 5}]\n", "partners[0].certificates[0].serial",
+	               3, "unknown key");
 }
 
 static void value_errors(void **state)
@@ -398,9 +398,8 @@ static void value_errors(void **state)
 	               "partners[0].agreement.default_tlp", 4, "is not a TLP level");
 	expect_invalid(P1 "    agreement:\n      pap_ceiling: amber+strict\n",
 	               "partners[0].agreement.pap_ceiling", 4, "is not a PAP level");
-	expect_invalid(P1 "    agreement:\n      red: [x, \"*\"]\n",
-	               "partners[0].agreement.red[1]", 4,
-	               "\"*\" is not allowed: TLP:RED recipients are named per collection");
+	expect_invalid(P1 "    agreement:\n      red: [x, \"*\"]\n", "partners[0].agreement.red[1]",
+	               4, "\"*\" is not allowed: TLP:RED recipients are named per collection");
 	expect_invalid(P1 "    agreement:\n      types_allowed: [Indicator]\n",
 	               "partners[0].agreement.types_allowed[0]", 4, "is not a STIX type name");
 	expect_invalid(P1 "    agreement:\n      types_excluded: [ab]\n",
@@ -426,13 +425,16 @@ static void duplicates(void **state)
 	               "    certificates:\n"
 	               "      - subject: CN=x\n"
 	               "      - subject: CN=x\n",
-	               "partners[0].certificates[1].subject", 5, "'CN=x' is already used by partner 'a'");
-	expect_invalid("partners:\n"
-	               "  - name: a\n"
-	               "    tokens: [{id: 0123abcd, hash: " HASH_ZERO ", created: 2026-01-01T00:00:00Z}]\n"
-	               "  - name: b\n"
-	               "    tokens: [{id: 0123ABCD, hash: " HASH_SEQ ", created: 2026-01-01T00:00:00Z}]\n",
-	               "partners[1].tokens[0].id", 5, "token id '0123abcd' is already used by partner 'a'");
+	               "partners[0].certificates[1].subject", 5,
+	               "'CN=x' is already used by partner 'a'");
+	expect_invalid(
+	        "partners:\n"
+	        "  - name: a\n"
+	        "    tokens: [{id: 0123abcd, hash: " HASH_ZERO ", created: 2026-01-01T00:00:00Z}]\n"
+	        "  - name: b\n"
+	        "    tokens: [{id: 0123ABCD, hash: " HASH_SEQ ", created: 2026-01-01T00:00:00Z}]\n",
+	        "partners[1].tokens[0].id", 5,
+	        "token id '0123abcd' is already used by partner 'a'");
 }
 
 /* The same subject with different fingerprints, or pinned and unpinned, is fine. */
@@ -763,8 +765,8 @@ static void save_and_load_file(void **state)
 
 /* ------------------------------------------------------------ tokens */
 
-static void check(const struct cp_partners *p, const char *text, const char *when,
-                  enum cp_err want, const char *reason, const char *owner)
+static void check(const struct cp_partners *p, const char *text, const char *when, enum cp_err want,
+                  const char *reason, const char *owner)
 {
 	struct cp_partners_token_check r;
 	enum cp_err err = cp_partners_check_token(p, text, at(when), &r);
@@ -857,8 +859,9 @@ static void token_issue(void **state)
 	assert_int_equal(strncmp(text + 4, id, 8), 0);
 	assert_int_equal(text[12], '_');
 	for (size_t i = 13; i < CP_PARTNER_TOKEN_TEXT_LEN; i++)
-		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-		                       text[i]));
+		assert_non_null(
+		        strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+		               text[i]));
 	au = cp_partners_find(p, "au.asd");
 	assert_int_equal(au->token_count, 1);
 	assert_string_equal(au->tokens[0].id, id);
@@ -894,7 +897,8 @@ static void token_issue(void **state)
 	assert_int_equal(cp_partners_revoke_token(p, "nobody", id, at("2026-11-28T00:00:00Z")),
 	                 CP_ENOTFOUND);
 
-	assert_int_equal(cp_partners_issue_token(p, "nobody", created, NULL, text, id), CP_ENOTFOUND);
+	assert_int_equal(cp_partners_issue_token(p, "nobody", created, NULL, text, id),
+	                 CP_ENOTFOUND);
 	assert_int_equal(cp_partners_issue_token(p, "au.asd", created, &created, text, id),
 	                 CP_EINVAL); /* expires == created */
 	assert_int_equal(au->token_count, 2);
@@ -1085,9 +1089,9 @@ static void build_from_scratch(void **state)
 	draft.agreement.default_tlp = CP_TLP_RED;
 	draft.agreement.pap_ceiling = CP_PAP_CLEAR;
 	assert_int_equal(cp_partners_add(p, &draft, NULL, NULL), CP_OK);
-	assert_int_equal(cp_partners_issue_token(p, "solo", at("2026-01-01T00:00:00Z"), NULL, text,
-	                                         id),
-	                 CP_OK);
+	assert_int_equal(
+	        cp_partners_issue_token(p, "solo", at("2026-01-01T00:00:00Z"), NULL, text, id),
+	        CP_OK);
 	assert_int_equal(cp_partners_format(p, &yaml, &len), CP_OK);
 	q = load_ok(yaml, NULL);
 	assert_sets_equal(p, q);
@@ -1170,8 +1174,7 @@ static void policy_from_agreements(void **state)
 	assert_int_equal(decide(pol, "reds", "indicator", T2_RED, ID5), CP_POLICY_OK);
 	assert_int_equal(decide(pol, "reds", "indicator", T2_RED, ID1), CP_POLICY_TLP_RED);
 	assert_int_equal(decide(pol, "reds", "identity", T2_GREEN, ID1), CP_POLICY_TYPE);
-	assert_int_equal(decide(pol, "nobody", "indicator", T2_GREEN, ID1),
-	                 CP_POLICY_NO_AGREEMENT);
+	assert_int_equal(decide(pol, "nobody", "indicator", T2_GREEN, ID1), CP_POLICY_NO_AGREEMENT);
 	cp_policy_free(pol);
 	cp_diag_release(&d);
 	cp_partners_free(p);
@@ -1265,6 +1268,36 @@ static void alloc_failure(void **state)
 	cp_config_release(&cfg);
 }
 
+/* The file variant: its buffer, then everything after it. */
+static void alloc_failure_file(void **state)
+{
+	char *dir = temp_dir(), path[512];
+	struct cp_partners *a = load_ok(full_text, NULL), *b;
+	enum cp_err err;
+	unsigned long n;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/partners.yaml", dir);
+	assert_int_equal(cp_partners_save(a, path), CP_OK);
+	for (n = 1;; n++) {
+		b = NULL;
+		cp_alloc_fail_after(n, true);
+		err = cp_partners_load(path, NULL, &b, NULL);
+		cp_alloc_fail_after(0, false);
+		if (!err)
+			break;
+		assert_int_equal(err, CP_ENOMEM);
+		assert_null(b);
+	}
+	assert_true(n > 1);
+	assert_sets_equal(a, b);
+	cp_partners_free(a);
+	cp_partners_free(b);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
 /* Formatting, adding and issuing under allocation failure: ENOMEM, nothing changed. */
 static void alloc_failure_changes(void **state)
 {
@@ -1338,6 +1371,7 @@ int main(void)
 	        cmocka_unit_test(policy_from_agreements),
 	        cmocka_unit_test(level_names),
 	        cmocka_unit_test(alloc_failure),
+	        cmocka_unit_test(alloc_failure_file),
 	        cmocka_unit_test(alloc_failure_changes),
 	};
 
