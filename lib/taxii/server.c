@@ -1287,6 +1287,9 @@ void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request 
 	}
 	r = route_of(&p);
 	if (r == R_NONE || (r != R_DISCOVERY && !(c.root = find_root(srv->cfg, p.segs[0])))) {
+		/* a partner probing paths outside the TAXII tree leaves a trace */
+		if (req->partner)
+			audit_deny(&c, "not-found", NULL);
 		cp_taxii_error(resp, 404, "Not found", "no such TAXII resource");
 		goto out;
 	}
@@ -1329,6 +1332,8 @@ void cp_taxii_handle(struct cp_taxii_server *srv, const struct cp_taxii_request 
 	{
 		enum cp_err err = cp_store_collection_get(c.store, c.root->name, p.segs[2], &c.coll);
 		if (err == CP_ENOTFOUND) {
+			if (req->partner)
+				audit_deny(&c, "not-found", NULL);
 			cp_taxii_error(resp, 404, "Collection not found",
 				       "no such collection in this API root");
 			goto out;

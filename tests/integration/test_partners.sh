@@ -253,7 +253,7 @@ check "audit: jp withheld AMBER" grep -q 'withhold' "$TMP/audit.out"
 check "audit by object" audit --object "$(n 4)"
 check "audit by object finds it" grep -q 'jp' "$TMP/audit.out"
 audit --kind deny
-for reason in unknown-token bad-secret revoked-token status-not-owner collection-read-only partner-delete; do
+for reason in unknown-token bad-secret revoked-token status-not-owner collection-read-only partner-delete not-found; do
 	check "audit deny $reason" grep -q -- "$reason" "$TMP/audit.out"
 done
 check "audit: certificate refusals" grep -Eq 'bad-certificate|unknown-certificate' "$TMP/audit.out"
