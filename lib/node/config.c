@@ -17,12 +17,9 @@
 
 #include "cyberpact/config.h"
 #include "common.h"
+#include "yaml-read.h"
 
 #define CODE "config"
-/* Stop reporting after this many errors: a wrong file should give a readable list. */
-#define MAX_ERRORS 100
-/* Longest quotation of an input value in a message. */
-#define SHOW_MAX 80
 
 static const char DEFAULT_HOST[] = "127.0.0.1";
 static const unsigned DEFAULT_PORT = 8443;
@@ -53,16 +50,7 @@ struct ref {
 };
 
 struct parser {
-	yaml_parser_t yp;
-	bool has_yp;
-	const char *text;
-	size_t len;
-	const char *name;
-	struct cp_diag *diag;
-	struct cp_buf path; /* key path of the node being read: "api_roots[0].title" */
-	unsigned depth;
-	size_t errors;
-	enum cp_err fatal; /* set: stop reading events */
+	struct cp__yr r;        /* the shared reader (yaml-read.h); must stay first */
 	size_t root, coll, acct; /* indices of the list items being read */
 	struct ref *refs;
 	size_t ref_count, ref_cap;
@@ -75,12 +63,32 @@ struct field {
 	field_fn fn;
 };
 
-/* ------------------------------------------------------------ reporting */
+/*
+ * Short names for the shared reader's functions, so that the schema below reads as
+ * what it checks.
+ */
+#define SHOW_MAX CP__YR_SHOW_MAX
+#define S_OPTIONAL CP__YR_OPTIONAL
+#define S_EMPTY_OK CP__YR_EMPTY_OK
+
+static const char *show(char out[SHOW_MAX], const char *s, size_t len)
+{
+	return cp__yr_show(out, s, len);
+}
+
+static bool is_null(const yaml_event_t *ev)
+{
+	return cp__yr_is_null(ev);
+}
+
+static const char *kind(const yaml_event_t *ev)
+{
+	return cp__yr_kind(ev);
+}
 
 static void fail(struct parser *p, enum cp_err err)
 {
-	if (!p->fatal)
-		p->fatal = err;
+	cp__yr_fail(&p->r, err);
 }
 
 static bool is_alnum(unsigned char ch)
@@ -88,306 +96,32 @@ static bool is_alnum(unsigned char ch)
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
-/*
- * Quote untrusted text for a message: printable ASCII as is, everything else as \xNN,
- * cut with "..." so that a huge or binary value cannot flood a log line.
- */
-static const char *show(char out[SHOW_MAX], const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (o + 4 > SHOW_MAX - 4) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static void vreport(struct parser *p, const yaml_mark_t *m, const char *fmt, va_list ap)
-	CP_PRINTF(3, 0);
-
-/* An error finding: "<key path>: <message> (<name>:<line>:<column>)". */
-static void vreport(struct parser *p, const yaml_mark_t *m, const char *fmt, va_list ap)
-{
-	struct cp_buf b = CP_BUF_INIT(0);
-	unsigned line = m ? (unsigned)m->line + 1 : 0;
-	unsigned col = m ? (unsigned)m->column + 1 : 0;
-	size_t before = p->diag ? p->diag->count : 0;
-
-	if (p->path.len) {
-		cp_buf_append(&b, p->path.ptr, p->path.len);
-		cp_buf_puts(&b, ": ");
-	}
-	cp_buf_vprintf(&b, fmt, ap);
-	if (m)
-		cp_buf_printf(&b, " (%s:%u:%u)", p->name, line, col);
-	else
-		cp_buf_printf(&b, " (%s)", p->name);
-	if (cp_buf_finish(&b)) {
-		fail(p, CP_ENOMEM);
-		goto out;
-	}
-	p->errors++;
-	cp_diag_add_at(p->diag, CP_SEV_ERROR, CODE, line, col, "%s", b.ptr);
-	/* a finding that was not recorded would turn into an error without a reason */
-	if (p->diag && p->diag->count == before && before < CP_LIMIT_FINDINGS)
-		fail(p, CP_ENOMEM);
-	if (p->errors == MAX_ERRORS && !p->fatal) {
-		cp_diag_add_at(p->diag, CP_SEV_ERROR, CODE, 0, 0,
-			       "too many errors in %s; stopped reading", p->name);
-		fail(p, CP_EINVAL);
-	}
-out:
-	cp_buf_release(&b);
-}
-
 static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...) CP_PRINTF(3, 4);
 
+/* An error finding: "<key path>: <message> (<name>:<line>:<column>)". */
 static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(p, m, fmt, ap);
+	cp__yr_vreport(&p->r, CP_SEV_ERROR, m ? (unsigned)m->line + 1 : 0,
+		       m ? (unsigned)m->column + 1 : 0, fmt, ap);
 	va_end(ap);
 }
 
-/* Path helpers return the old length for path_pop. */
-static size_t path_key(struct parser *p, const char *key, size_t len)
-{
-	size_t old = p->path.len;
-	char shown[SHOW_MAX];
-
-	if (old)
-		cp_buf_putc(&p->path, '.');
-	cp_buf_puts(&p->path, show(shown, key, len));
-	if (cp_buf_finish(&p->path))
-		fail(p, CP_ENOMEM);
-	return old;
-}
-
-static size_t path_index(struct parser *p, size_t i)
-{
-	size_t old = p->path.len;
-
-	cp_buf_printf(&p->path, "[%zu]", i);
-	if (cp_buf_finish(&p->path))
-		fail(p, CP_ENOMEM);
-	return old;
-}
-
-static void path_pop(struct parser *p, size_t old)
-{
-	if (!cp_buf_finish(&p->path))
-		cp_buf_truncate(&p->path, old);
-}
-
-/* libyaml could not read the text: a fatal CP_EPARSE with libyaml's own words. */
-static void syntax_error(struct parser *p)
-{
-	const yaml_parser_t *y = &p->yp;
-	yaml_mark_t m = y->problem_mark;
-	const char *problem = y->problem ? y->problem : "unknown error";
-
-	if (y->error == YAML_MEMORY_ERROR) {
-		fail(p, CP_ENOMEM);
-		return;
-	}
-	cp_buf_reset(&p->path); /* the error may lie ahead of the key being read */
-	if (y->error == YAML_READER_ERROR) {
-		/* reader errors carry a byte offset, not a mark */
-		size_t end = y->problem_offset < p->len ? y->problem_offset : p->len;
-		memset(&m, 0, sizeof(m));
-		for (size_t i = 0; i < end; i++) {
-			if (p->text[i] == '\n') {
-				m.line++;
-				m.column = 0;
-			} else {
-				m.column++;
-			}
-		}
-		if (y->problem_value != -1)
-			report(p, &m, "invalid YAML: %s (byte 0x%02x)", problem,
-			       (unsigned)y->problem_value & 0xffu);
-		else
-			report(p, &m, "invalid YAML: %s", problem);
-	} else if (y->context) {
-		report(p, &m, "invalid YAML: %s (%s at line %u, column %u)", problem, y->context,
-		       (unsigned)y->context_mark.line + 1, (unsigned)y->context_mark.column + 1);
-	} else {
-		report(p, &m, "invalid YAML: %s", problem);
-	}
-	fail(p, CP_EPARSE);
-}
-
-/* ---------------------------------------------------------------- events */
-
-/*
- * The next event into ev (delete it with yaml_event_delete). False when reading must
- * stop; ev is then zeroed, so deleting it is harmless. Anchors, aliases and tags are
- * reported here: aliases are how "billion laughs" files grow, and this schema has no
- * use for any of the three.
- */
 static bool next(struct parser *p, yaml_event_t *ev)
 {
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-	char shown[SHOW_MAX];
-
-	memset(ev, 0, sizeof(*ev));
-	if (p->fatal)
-		return false;
-	if (!yaml_parser_parse(&p->yp, ev)) {
-		memset(ev, 0, sizeof(*ev));
-		syntax_error(p);
-		return false;
-	}
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		p->depth++;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-		p->depth++;
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		p->depth--;
-		break;
-	case YAML_ALIAS_EVENT:
-		anchor = ev->data.alias.anchor;
-		report(p, &ev->start_mark, "aliases are not allowed (*%s)",
-		       show(shown, (const char *)anchor, strlen((const char *)anchor)));
-		return true;
-	default:
-		break;
-	}
-	if (p->depth > CP_CONFIG_MAX_DEPTH) {
-		report(p, &ev->start_mark, "nesting deeper than %d levels", CP_CONFIG_MAX_DEPTH);
-		fail(p, CP_EINVAL);
-		yaml_event_delete(ev);
-		return false;
-	}
-	if (anchor)
-		report(p, &ev->start_mark, "anchors are not allowed (&%s)",
-		       show(shown, (const char *)anchor, strlen((const char *)anchor)));
-	if (tag)
-		report(p, &ev->start_mark, "tags are not allowed (%s)",
-		       show(shown, (const char *)tag, strlen((const char *)tag)));
-	return true;
+	return cp__yr_next(&p->r, ev);
 }
 
-/* Consume the rest of the node that begins with ev. */
 static void skip(struct parser *p, const yaml_event_t *ev)
 {
-	unsigned level = 1;
-
-	if (ev->type != YAML_SEQUENCE_START_EVENT && ev->type != YAML_MAPPING_START_EVENT)
-		return;
-	while (level) {
-		yaml_event_t e;
-		if (!next(p, &e))
-			return;
-		if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT)
-			level++;
-		else if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT)
-			level--;
-		yaml_event_delete(&e);
-	}
+	cp__yr_skip(&p->r, ev);
 }
 
-/* YAML's null: a plain "", "~" or "null" (any of the three spellings). */
-static bool is_null(const yaml_event_t *ev)
-{
-	const char *v;
-	size_t n;
-
-	if (ev->type != YAML_SCALAR_EVENT || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	v = (const char *)ev->data.scalar.value;
-	n = ev->data.scalar.length;
-	return n == 0 || (n == 1 && v[0] == '~') ||
-	       (n == 4 &&
-		(!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4)));
-}
-
-static const char *kind(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_SCALAR_EVENT:
-		return is_null(ev) ? "nothing (null)" : "a scalar";
-	default:
-		return "an alias";
-	}
-}
-
-/* ------------------------------------------------------------ scalars */
-
-enum {
-	S_OPTIONAL = 1, /* null means "not set" */
-	S_EMPTY_OK = 2, /* "" is a value */
-};
-
-/*
- * The string scalar ev as a new string in *out (NULL for null when S_OPTIONAL).
- * False, with the reason reported, if ev is something else.
- */
 static bool get_string(struct parser *p, const yaml_event_t *ev, unsigned flags, char **out)
 {
-	const char *v;
-	size_t n;
-
-	*out = NULL;
-	if (ev->type == YAML_ALIAS_EVENT)
-		return false; /* reported by next() */
-	if (ev->type != YAML_SCALAR_EVENT) {
-		report(p, &ev->start_mark, "expected a string, got %s", kind(ev));
-		skip(p, ev);
-		return false;
-	}
-	v = (const char *)ev->data.scalar.value;
-	n = ev->data.scalar.length;
-	if (is_null(ev) && (flags & S_OPTIONAL))
-		return true;
-	if (is_null(ev) || (n == 0 && !(flags & S_EMPTY_OK))) {
-		report(p, &ev->start_mark, "must not be empty");
-		return false;
-	}
-	/* double-quoted "\0" puts a NUL inside; C strings would silently cut there */
-	if (memchr(v, '\0', n)) {
-		report(p, &ev->start_mark, "must not contain NUL characters");
-		return false;
-	}
-	*out = cp_strndup(v, n);
-	if (!*out) {
-		fail(p, CP_ENOMEM);
-		return false;
-	}
-	return true;
+	return cp__yr_get_string(&p->r, ev, flags, out);
 }
 
 static void set_string(struct parser *p, const yaml_event_t *ev, unsigned flags, char **field)
@@ -446,110 +180,55 @@ static bool get_uint(struct parser *p, const yaml_event_t *ev, uintmax_t min, ui
 
 /* ---------------------------------------------------------- structure */
 
-static void key_list(char *out, size_t cap, const struct field *f, size_t n)
-{
-	size_t o = 0;
+/* The field tables of this file through the shared mapping reader. */
+struct mapping_call {
+	struct parser *p;
+	const struct field *fields;
+	void *obj;
+};
 
-	out[0] = '\0';
-	for (size_t i = 0; i < n && o < cap; i++) {
-		int w = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", f[i].key);
-		if (w < 0)
-			break;
-		o += (size_t)w;
-	}
+static void on_value(struct cp__yr *r, size_t i, const yaml_event_t *ev, void *ctx)
+{
+	struct mapping_call *m = ctx;
+	(void)r;
+	m->fields[i].fn(m->p, ev, m->obj);
+}
+
+#define MAX_FIELDS 32 /* `seen` is a bit set */
+
+static void field_keys(const struct field *fields, size_t n, const char *keys[MAX_FIELDS])
+{
+	for (size_t i = 0; i < n && i < MAX_FIELDS; i++)
+		keys[i] = fields[i].key;
 }
 
 /*
  * Read the mapping that begins with ev, handing each known key's value to its field
- * function with obj. *seen gets bit i for each fields[i] present (even with a bad
- * value, so that a wrong value is not also reported as missing). False if ev is not a
- * mapping (reported and skipped) or reading stopped.
+ * function with obj; *seen gets bit i for each fields[i] present.
  */
 static bool parse_mapping(struct parser *p, const yaml_event_t *ev, const struct field *fields,
 			  size_t n, void *obj, unsigned *seen)
 {
-	*seen = 0;
-	if (ev->type == YAML_ALIAS_EVENT)
-		return false;
-	if (ev->type != YAML_MAPPING_START_EVENT) {
-		report(p, &ev->start_mark, "expected a mapping, got %s", kind(ev));
-		skip(p, ev);
-		return false;
-	}
-	for (;;) {
-		yaml_event_t key, val;
-		const char *k;
-		size_t klen, i, old;
-		bool use;
+	const char *keys[MAX_FIELDS];
+	struct mapping_call m = {p, fields, obj};
 
-		if (!next(p, &key))
-			return false;
-		if (key.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&key);
-			return true;
-		}
-		if (key.type != YAML_SCALAR_EVENT) {
-			if (key.type != YAML_ALIAS_EVENT)
-				report(p, &key.start_mark, "expected a string key, got %s",
-				       kind(&key));
-			skip(p, &key);
-			yaml_event_delete(&key);
-			if (!next(p, &val))
-				return false;
-			skip(p, &val);
-			yaml_event_delete(&val);
-			continue;
-		}
-		k = (const char *)key.data.scalar.value;
-		klen = key.data.scalar.length;
-		for (i = 0; i < n; i++)
-			if (strlen(fields[i].key) == klen && !memcmp(fields[i].key, k, klen))
-				break;
-		old = path_key(p, k, klen);
-		use = false;
-		if (i == n) {
-			char keys[256];
-			key_list(keys, sizeof(keys), fields, n);
-			report(p, &key.start_mark, "unknown key (expected one of: %s)", keys);
-		} else if (*seen & (1u << i)) {
-			report(p, &key.start_mark, "duplicate key");
-		} else {
-			*seen |= 1u << i;
-			use = true;
-		}
-		if (!next(p, &val)) {
-			yaml_event_delete(&key);
-			return false;
-		}
-		if (use)
-			fields[i].fn(p, &val, obj);
-		else
-			skip(p, &val);
-		path_pop(p, old);
-		yaml_event_delete(&val);
-		yaml_event_delete(&key);
-	}
+	field_keys(fields, n, keys);
+	return cp__yr_mapping(&p->r, ev, keys, n < MAX_FIELDS ? n : MAX_FIELDS, on_value, &m,
+			      seen);
 }
 
 /* Report each key of fields[] whose bit is in `required` but not in `seen`. */
 static void require(struct parser *p, const yaml_event_t *ev, const struct field *fields,
 		    unsigned required, unsigned seen)
 {
-	for (unsigned i = 0; (required >> i) != 0; i++)
-		if ((required & (1u << i)) && !(seen & (1u << i)))
-			report(p, &ev->start_mark, "missing required key '%s'", fields[i].key);
-}
+	const char *keys[MAX_FIELDS];
+	size_t n = 0;
 
-/* True if ev starts a list; null gives false silently, anything else is reported. */
-static bool begin_list(struct parser *p, const yaml_event_t *ev)
-{
-	if (ev->type == YAML_SEQUENCE_START_EVENT)
-		return true;
-	if (ev->type != YAML_ALIAS_EVENT && !is_null(ev)) {
-		report(p, &ev->start_mark, "expected a list, got %s", kind(ev));
-		skip(p, ev);
-	}
-	return false;
+	/* only the keys up to the highest required bit are looked at */
+	while (n < MAX_FIELDS && (required >> n))
+		n++;
+	field_keys(fields, n, keys);
+	cp__yr_require(&p->r, ev, keys, required, seen);
 }
 
 /* What one list item means; i is its position, ctx the caller's. */
@@ -561,27 +240,24 @@ struct list_ctx {
 	size_t cap;
 };
 
+struct list_call {
+	struct parser *p;
+	item_fn fn;
+	void *ctx;
+};
+
+static void on_item(struct cp__yr *r, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_call *l = ctx;
+	(void)r;
+	l->fn(l->p, item, i, l->ctx);
+}
+
 /* Read the list that begins with ev (null is an empty list), calling fn per item. */
 static void parse_list(struct parser *p, const yaml_event_t *ev, item_fn fn, void *ctx)
 {
-	if (!begin_list(p, ev))
-		return;
-	for (size_t i = 0;; i++) {
-		yaml_event_t item;
-		/* pushed first, so that what next() reports about the item names it */
-		size_t old = path_index(p, i);
-		bool end;
-
-		if (!next(p, &item))
-			return;
-		end = item.type == YAML_SEQUENCE_END_EVENT;
-		if (!end)
-			fn(p, &item, i, ctx);
-		path_pop(p, old);
-		yaml_event_delete(&item);
-		if (end)
-			return;
-	}
+	struct list_call l = {p, fn, ctx};
+	cp__yr_list(&p->r, ev, on_item, &l);
 }
 
 /* Room for one more element in a list being read (doubling); NULL on failure. */
@@ -788,7 +464,7 @@ static const struct field tls_fields[] = {
 static void on_tls(struct parser *p, const yaml_event_t *ev, void *obj)
 {
 	struct cp_config *c = obj;
-	size_t errors = p->errors;
+	size_t errors = p->r.errors;
 	unsigned seen;
 
 	if (is_null(ev))
@@ -796,7 +472,7 @@ static void on_tls(struct parser *p, const yaml_event_t *ev, void *obj)
 	if (!parse_mapping(p, ev, tls_fields, CP_ARRAY_LEN(tls_fields), c, &seen))
 		return;
 	/* only when the values themselves were fine, or this would repeat their error */
-	if (!c->tls_cert != !c->tls_key && p->errors == errors)
+	if (!c->tls_cert != !c->tls_key && p->r.errors == errors)
 		report(p, &ev->start_mark, "cert and key must be given together");
 }
 
@@ -1105,7 +781,7 @@ static void account_item(struct parser *p, const yaml_event_t *item, size_t i, v
 	struct list_ctx *l = ctx;
 	struct cp_config *c = l->owner;
 	struct cp_config_account *arr;
-	size_t errors = p->errors;
+	size_t errors = p->r.errors;
 	unsigned seen;
 
 	arr = grow(c->accounts, &l->cap, c->account_count, sizeof(*arr));
@@ -1121,7 +797,7 @@ static void account_item(struct parser *p, const yaml_event_t *item, size_t i, v
 		return;
 	require(p, item, account_fields, 0x1, seen);
 	/* only when nothing else was wrong, or a bad hash would be reported twice */
-	if (!arr[i].password_hash && !arr[i].client_cert_fingerprint && p->errors == errors)
+	if (!arr[i].password_hash && !arr[i].client_cert_fingerprint && p->r.errors == errors)
 		report(p, &item->start_mark,
 		       "an account needs password_hash or client_cert_fingerprint");
 }
@@ -1287,16 +963,16 @@ static void cross_check(struct parser *p)
 	qsort(names, name_count, sizeof(*names), cmp_str);
 
 	/* report in document order, which is the order of p->refs */
-	for (size_t i = 0; i < n && !p->fatal; i++) {
+	for (size_t i = 0; i < n && !p->r.fatal; i++) {
 		const struct ref *r = &p->refs[i];
 		bool known;
 
 		if (r->kind != REF_READ && r->kind != REF_WRITE && !r->dup_of)
 			continue;
 		ref_path(where, sizeof(where), r);
-		cp_buf_reset(&p->path);
-		cp_buf_puts(&p->path, where);
-		if (cp_buf_finish(&p->path)) {
+		cp_buf_reset(&p->r.path);
+		cp_buf_puts(&p->r.path, where);
+		if (cp_buf_finish(&p->r.path)) {
 			fail(p, CP_ENOMEM);
 			break;
 		}
@@ -1390,34 +1066,25 @@ enum cp_err cp_config_load_text(const char *text, size_t len, const char *name,
 	enum cp_err err;
 
 	memset(&p, 0, sizeof(p));
-	p.text = text ? text : "";
-	p.len = text ? len : 0;
-	p.name = name ? name : "(config)";
-	p.diag = diag;
-	cp_buf_init(&p.path, 0);
+	cp__yr_init(&p.r, name ? name : "(config)", CODE, true, CP_CONFIG_MAX_DEPTH, diag);
 	err = cp_config_defaults(&cfg);
 	if (err)
 		goto out;
-	if (p.len > CP_CONFIG_MAX_BYTES) {
+	if (text && len > CP_CONFIG_MAX_BYTES) {
 		report(&p, NULL, "configuration larger than %u bytes", CP_CONFIG_MAX_BYTES);
-		err = p.fatal ? p.fatal : CP_ETOOBIG;
+		err = p.r.fatal ? p.r.fatal : CP_ETOOBIG;
 		goto out;
 	}
-	if (!yaml_parser_initialize(&p.yp)) {
-		err = CP_ENOMEM;
+	err = cp__yr_start(&p.r, text, len);
+	if (err)
 		goto out;
-	}
-	p.has_yp = true;
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)p.text, p.len);
 	parse_stream(&p, &cfg);
-	if (!p.fatal)
+	if (!p.r.fatal)
 		cross_check(&p);
-	err = p.fatal ? p.fatal : p.errors ? CP_EINVAL : CP_OK;
+	err = p.r.fatal ? p.r.fatal : p.r.errors ? CP_EINVAL : CP_OK;
 out:
-	if (p.has_yp)
-		yaml_parser_delete(&p.yp);
+	cp__yr_release(&p.r);
 	cp_free(p.refs);
-	cp_buf_release(&p.path);
 	if (err) {
 		cp_config_release(&cfg);
 		memset(c, 0, sizeof(*c));

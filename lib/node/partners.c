@@ -23,12 +23,9 @@
 #include "cyberpact/partners.h"
 #include "cyberpact/stix.h"
 #include "common.h"
+#include "yaml-read.h"
 
 #define CODE "partners"
-/* Stop reporting after this many errors: a wrong file should give a readable list. */
-#define MAX_ERRORS 100
-/* Longest quotation of an input value in a message. */
-#define SHOW_MAX 80
 
 struct cp_partners {
 	struct cp_partner **items; /* pointers, so that lookups stay valid while it grows */
@@ -37,48 +34,20 @@ struct cp_partners {
 
 /* ------------------------------------------------------------ reporting */
 
-/* Where findings go: shared by the loader and the changing functions. */
-struct ctx {
-	struct cp_diag *diag;
-	struct cp_buf path; /* key path of the value being checked */
-	size_t errors;
-	enum cp_err fatal; /* set: stop */
-	const char *name;  /* of the file, for messages without a position */
-};
+/*
+ * Findings go through the shared reader (yaml-read.h) for the loader and for the
+ * changing functions alike; those use it without a YAML parser.
+ */
+#define SHOW_MAX CP__YR_SHOW_MAX
 
-static void fail(struct ctx *c, enum cp_err err)
+static void fail(struct cp__yr *c, enum cp_err err)
 {
-	if (!c->fatal)
-		c->fatal = err;
+	cp__yr_fail(c, err);
 }
 
-/*
- * Quote untrusted text for a message: printable ASCII as is, everything else as \xNN,
- * cut with "..." so that a huge or binary value cannot flood a log line.
- */
 static const char *show(char out[SHOW_MAX], const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (o + 8 > SHOW_MAX) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return cp__yr_show(out, s, len);
 }
 
 static const char *shows(char out[SHOW_MAX], const char *s)
@@ -86,82 +55,33 @@ static const char *shows(char out[SHOW_MAX], const char *s)
 	return show(out, s, strlen(s));
 }
 
-static void vreport(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-                    const char *fmt, va_list ap) CP_PRINTF(5, 0);
-
-/* A finding "<key path>: <message>" at line:col (0 when unknown). */
-static void vreport(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
-                    const char *fmt, va_list ap)
-{
-	struct cp_buf b = CP_BUF_INIT(0);
-	size_t before = c->diag ? c->diag->count : 0;
-
-	if (c->path.len) {
-		cp_buf_append(&b, c->path.ptr, c->path.len);
-		cp_buf_puts(&b, ": ");
-	}
-	cp_buf_vprintf(&b, fmt, ap);
-	if (cp_buf_finish(&b)) {
-		fail(c, CP_ENOMEM);
-		goto out;
-	}
-	if (sev == CP_SEV_ERROR)
-		c->errors++;
-	cp_diag_add_at(c->diag, sev, CODE, line, col, "%s", b.ptr);
-	/* a finding that was not recorded would turn into an error without a reason */
-	if (c->diag && c->diag->count == before && before < CP_LIMIT_FINDINGS)
-		fail(c, CP_ENOMEM);
-	if (sev == CP_SEV_ERROR && c->errors == MAX_ERRORS && !c->fatal) {
-		cp_diag_add_at(c->diag, CP_SEV_ERROR, CODE, 0, 0,
-		               "too many errors in %s; stopped reading",
-		               c->name ? c->name : "the partners");
-		fail(c, CP_EINVAL);
-	}
-out:
-	cp_buf_release(&b);
-}
-
-static void report_at(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
+static void report_at(struct cp__yr *c, enum cp_severity sev, unsigned line, unsigned col,
                       const char *fmt, ...) CP_PRINTF(5, 6);
 
-static void report_at(struct ctx *c, enum cp_severity sev, unsigned line, unsigned col,
+/* A finding "<key path>: <message>" at line:col (0 when unknown). */
+static void report_at(struct cp__yr *c, enum cp_severity sev, unsigned line, unsigned col,
                       const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, sev, line, col, fmt, ap);
+	cp__yr_vreport(c, sev, line, col, fmt, ap);
 	va_end(ap);
 }
 
-/* Path helpers return the old length for path_pop. */
-static size_t path_key(struct ctx *c, const char *key, size_t len)
+static size_t path_key(struct cp__yr *c, const char *key, size_t len)
 {
-	size_t old = c->path.len;
-	char shown[SHOW_MAX];
-
-	if (old)
-		cp_buf_putc(&c->path, '.');
-	cp_buf_puts(&c->path, show(shown, key, len));
-	if (cp_buf_finish(&c->path))
-		fail(c, CP_ENOMEM);
-	return old;
+	return cp__yr_path_key(c, key, len);
 }
 
-static size_t path_index(struct ctx *c, size_t i)
+static size_t path_index(struct cp__yr *c, size_t i)
 {
-	size_t old = c->path.len;
-
-	cp_buf_printf(&c->path, "[%zu]", i);
-	if (cp_buf_finish(&c->path))
-		fail(c, CP_ENOMEM);
-	return old;
+	return cp__yr_path_index(c, i);
 }
 
-static void path_pop(struct ctx *c, size_t old)
+static void path_pop(struct cp__yr *c, size_t old)
 {
-	if (!cp_buf_finish(&c->path))
-		cp_buf_truncate(&c->path, old);
+	cp__yr_path_pop(c, old);
 }
 
 /* ------------------------------------------------------------ values */
@@ -387,7 +307,7 @@ enum cp_err cp_partners_resolve_collection(const struct cp_config *cfg, const ch
  * The collection id for a list entry (a new string in *out), reporting at line:col
  * what is wrong with it. Without cfg the name is the id.
  */
-static bool resolve_entry(struct ctx *c, const struct cp_config *cfg, const char *name, bool is_red,
+static bool resolve_entry(struct cp__yr *c, const struct cp_config *cfg, const char *name, bool is_red,
                           unsigned line, unsigned col, char **out)
 {
 	const char *id = name, *root = NULL, *oid = NULL, *oroot = NULL;
@@ -642,7 +562,7 @@ static void uniq_path(char *out, size_t cap, const struct uniq *u)
  * Names, fingerprints, subjects of subject-only entries and token ids are unique
  * across the set. Reports each later duplicate (in file order); returns how many.
  */
-static size_t check_unique(struct ctx *c, const struct cp_partners *set)
+static size_t check_unique(struct cp__yr *c, const struct cp_partners *set)
 {
 	static const char *const what[] = {
 	        [U_NAME] = "duplicate partner name",
@@ -739,13 +659,8 @@ out:
 /* ------------------------------------------------------------ the reader */
 
 struct parser {
-	struct ctx c;
-	yaml_parser_t yp;
-	bool has_yp;
-	const char *text;
-	size_t len;
+	struct cp__yr c; /* the shared reader; must stay first */
 	const struct cp_config *cfg;
-	unsigned depth;
 	struct cp_partners *set;
 };
 
@@ -773,123 +688,21 @@ static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(&p->c, CP_SEV_ERROR, line_of(m), col_of(m), fmt, ap);
+	cp__yr_vreport(&p->c, CP_SEV_ERROR, line_of(m), col_of(m), fmt, ap);
 	va_end(ap);
 }
 
-/* libyaml could not read the text: a fatal CP_EPARSE with libyaml's own words. */
-static void syntax_error(struct parser *p)
-{
-	const yaml_parser_t *y = &p->yp;
-	yaml_mark_t m = y->problem_mark;
-	const char *problem = y->problem ? y->problem : "unknown error";
-
-	if (y->error == YAML_MEMORY_ERROR) {
-		fail(&p->c, CP_ENOMEM);
-		return;
-	}
-	cp_buf_reset(&p->c.path); /* the error may lie ahead of the key being read */
-	if (y->error == YAML_READER_ERROR) {
-		/* reader errors carry a byte offset, not a mark */
-		size_t end = y->problem_offset < p->len ? y->problem_offset : p->len;
-		memset(&m, 0, sizeof(m));
-		for (size_t i = 0; i < end; i++) {
-			if (p->text[i] == '\n') {
-				m.line++;
-				m.column = 0;
-			} else {
-				m.column++;
-			}
-		}
-		report(p, &m, "invalid YAML: %s", problem);
-	} else if (y->context) {
-		report(p, &m, "invalid YAML: %s (%s at line %u, column %u)", problem, y->context,
-		       (unsigned)y->context_mark.line + 1, (unsigned)y->context_mark.column + 1);
-	} else {
-		report(p, &m, "invalid YAML: %s", problem);
-	}
-	fail(&p->c, CP_EPARSE);
-}
-
-/*
- * The next event into ev (delete it with yaml_event_delete). False when reading must
- * stop; ev is zeroed then. Anchors, aliases and tags are errors: aliases are how
- * "billion laughs" files grow, and the schema has no use for any of the three.
- */
 static bool next(struct parser *p, yaml_event_t *ev)
 {
-	const yaml_char_t *anchor = NULL, *tag = NULL;
-	char shown[SHOW_MAX];
-
-	memset(ev, 0, sizeof(*ev));
-	if (p->c.fatal)
-		return false;
-	if (!yaml_parser_parse(&p->yp, ev)) {
-		memset(ev, 0, sizeof(*ev));
-		syntax_error(p);
-		return false;
-	}
-	switch (ev->type) {
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		tag = ev->data.scalar.tag;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		tag = ev->data.sequence_start.tag;
-		p->depth++;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		tag = ev->data.mapping_start.tag;
-		p->depth++;
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		p->depth--;
-		break;
-	case YAML_ALIAS_EVENT:
-		report(p, &ev->start_mark, "aliases are not allowed (*%s)",
-		       shows(shown, (const char *)ev->data.alias.anchor));
-		return true;
-	default:
-		break;
-	}
-	if (p->depth > CP_PARTNERS_MAX_DEPTH) {
-		report(p, &ev->start_mark, "nesting deeper than %d levels", CP_PARTNERS_MAX_DEPTH);
-		fail(&p->c, CP_EINVAL);
-		yaml_event_delete(ev);
-		return false;
-	}
-	if (anchor)
-		report(p, &ev->start_mark, "anchors are not allowed (&%s)",
-		       shows(shown, (const char *)anchor));
-	if (tag)
-		report(p, &ev->start_mark, "tags are not allowed (%s)",
-		       shows(shown, (const char *)tag));
-	return true;
+	return cp__yr_next(&p->c, ev);
 }
 
-/* Consume the rest of the node that begins with ev. */
 static void skip(struct parser *p, const yaml_event_t *ev)
 {
-	unsigned level = 1;
-
-	if (ev->type != YAML_SEQUENCE_START_EVENT && ev->type != YAML_MAPPING_START_EVENT)
-		return;
-	while (level) {
-		yaml_event_t e;
-		if (!next(p, &e))
-			return;
-		if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT)
-			level++;
-		else if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT)
-			level--;
-		yaml_event_delete(&e);
-	}
+	cp__yr_skip(&p->c, ev);
 }
 
-/* The plain spellings of YAML's null. */
+/* The plain spellings of YAML's null (also what the writer must quote). */
 static bool is_null_text(const char *v, size_t n)
 {
 	return n == 0 || (n == 1 && v[0] == '~') ||
@@ -899,22 +712,12 @@ static bool is_null_text(const char *v, size_t n)
 
 static bool is_null(const yaml_event_t *ev)
 {
-	return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       is_null_text((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	return cp__yr_is_null(ev);
 }
 
 static const char *kind(const yaml_event_t *ev)
 {
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_SCALAR_EVENT:
-		return is_null(ev) ? "nothing (null)" : "a scalar";
-	default:
-		return "an alias";
-	}
+	return cp__yr_kind(ev);
 }
 
 /*
@@ -923,36 +726,7 @@ static const char *kind(const yaml_event_t *ev)
  */
 static bool get_string(struct parser *p, const yaml_event_t *ev, bool optional, char **out)
 {
-	const char *v;
-	size_t n;
-
-	*out = NULL;
-	if (ev->type == YAML_ALIAS_EVENT)
-		return false; /* reported by next() */
-	if (ev->type != YAML_SCALAR_EVENT) {
-		report(p, &ev->start_mark, "expected a string, got %s", kind(ev));
-		skip(p, ev);
-		return false;
-	}
-	v = (const char *)ev->data.scalar.value;
-	n = ev->data.scalar.length;
-	if (is_null(ev) && optional)
-		return true;
-	if (is_null(ev) || n == 0) {
-		report(p, &ev->start_mark, "must not be empty");
-		return false;
-	}
-	/* double-quoted "\0" puts a NUL inside; C strings would silently cut there */
-	if (memchr(v, '\0', n)) {
-		report(p, &ev->start_mark, "must not contain NUL characters");
-		return false;
-	}
-	*out = cp_strndup(v, n);
-	if (!*out) {
-		fail(&p->c, CP_ENOMEM);
-		return false;
-	}
-	return true;
+	return cp__yr_get_string(&p->c, ev, optional ? CP__YR_OPTIONAL : 0, out);
 }
 
 /* A string checked by why (which may normalise it in place), stored in *field. */
@@ -1022,128 +796,74 @@ static bool get_time(struct parser *p, const yaml_event_t *ev, struct cp_time *o
 	return ok;
 }
 
-static void key_list(char *out, size_t cap, const struct field *f, size_t n)
-{
-	size_t o = 0;
+/* The field tables of this file through the shared mapping reader. */
+struct mapping_call {
+	struct parser *p;
+	const struct field *fields;
+	void *obj;
+};
 
-	out[0] = '\0';
-	for (size_t i = 0; i < n && o < cap; i++) {
-		int w = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", f[i].key);
-		if (w < 0)
-			break;
-		o += (size_t)w;
-	}
+static void on_value(struct cp__yr *r, size_t i, const yaml_event_t *ev, void *ctx)
+{
+	struct mapping_call *m = ctx;
+	(void)r;
+	m->fields[i].fn(m->p, ev, m->obj);
 }
+
+#define MAX_FIELDS 32 /* `seen` is a bit set */
 
 /*
  * Read the mapping that begins with ev, handing each known key's value to its field
- * function with obj. *seen gets bit i for each fields[i] present (even with a bad
- * value, so that a wrong value is not also reported as missing). False if ev is not a
- * mapping (reported and skipped) or reading stopped.
+ * function with obj; *seen gets bit i for each fields[i] present.
  */
 static bool parse_mapping(struct parser *p, const yaml_event_t *ev, const struct field *fields,
                           size_t n, void *obj, unsigned *seen)
 {
-	*seen = 0;
-	if (ev->type == YAML_ALIAS_EVENT)
-		return false;
-	if (ev->type != YAML_MAPPING_START_EVENT) {
-		report(p, &ev->start_mark, "expected a mapping, got %s", kind(ev));
-		skip(p, ev);
-		return false;
-	}
-	for (;;) {
-		yaml_event_t key, val;
-		const char *k;
-		size_t klen, i, old;
-		bool use;
+	const char *keys[MAX_FIELDS];
+	struct mapping_call m = {p, fields, obj};
 
-		if (!next(p, &key))
-			return false;
-		if (key.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&key);
-			return true;
-		}
-		if (key.type != YAML_SCALAR_EVENT) {
-			if (key.type != YAML_ALIAS_EVENT)
-				report(p, &key.start_mark, "expected a string key, got %s",
-				       kind(&key));
-			skip(p, &key);
-			yaml_event_delete(&key);
-			if (!next(p, &val))
-				return false;
-			skip(p, &val);
-			yaml_event_delete(&val);
-			continue;
-		}
-		k = (const char *)key.data.scalar.value;
-		klen = key.data.scalar.length;
-		for (i = 0; i < n; i++)
-			if (strlen(fields[i].key) == klen && !memcmp(fields[i].key, k, klen))
-				break;
-		old = path_key(&p->c, k, klen);
-		use = false;
-		if (i == n) {
-			char keys[320];
-			key_list(keys, sizeof(keys), fields, n);
-			report(p, &key.start_mark, "unknown key (expected one of: %s)", keys);
-		} else if (*seen & (1u << i)) {
-			report(p, &key.start_mark, "duplicate key");
-		} else {
-			*seen |= 1u << i;
-			use = true;
-		}
-		if (!next(p, &val)) {
-			yaml_event_delete(&key);
-			return false;
-		}
-		if (use)
-			fields[i].fn(p, &val, obj);
-		else
-			skip(p, &val);
-		path_pop(&p->c, old);
-		yaml_event_delete(&val);
-		yaml_event_delete(&key);
-	}
+	if (n > MAX_FIELDS)
+		n = MAX_FIELDS;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = fields[i].key;
+	return cp__yr_mapping(&p->c, ev, keys, n, on_value, &m, seen);
 }
 
 /* Report each key of fields[] whose bit is in `required` but not in `seen`. */
 static void require(struct parser *p, const yaml_event_t *ev, const struct field *fields,
                     unsigned required, unsigned seen)
 {
-	for (unsigned i = 0; (required >> i) != 0; i++)
-		if ((required & (1u << i)) && !(seen & (1u << i)))
-			report(p, &ev->start_mark, "missing required key '%s'", fields[i].key);
+	const char *keys[MAX_FIELDS];
+	size_t n = 0;
+
+	/* only the keys up to the highest required bit are looked at */
+	while (n < MAX_FIELDS && (required >> n)) {
+		keys[n] = fields[n].key;
+		n++;
+	}
+	cp__yr_require(&p->c, ev, keys, required, seen);
 }
 
 typedef void (*item_fn)(struct parser *p, const yaml_event_t *item, size_t i, void *ctx);
 
+struct list_call {
+	struct parser *p;
+	item_fn fn;
+	void *ctx;
+};
+
+static void on_item(struct cp__yr *r, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_call *l = ctx;
+	(void)r;
+	l->fn(l->p, item, i, l->ctx);
+}
+
 /* Read the list that begins with ev (null is an empty list), calling fn per item. */
 static void parse_list(struct parser *p, const yaml_event_t *ev, item_fn fn, void *ctx)
 {
-	if (ev->type != YAML_SEQUENCE_START_EVENT) {
-		if (ev->type != YAML_ALIAS_EVENT && !is_null(ev)) {
-			report(p, &ev->start_mark, "expected a list, got %s", kind(ev));
-			skip(p, ev);
-		}
-		return;
-	}
-	for (size_t i = 0;; i++) {
-		yaml_event_t item;
-		/* pushed first, so that what next() reports about the item names it */
-		size_t old = path_index(&p->c, i);
-		bool end;
-
-		if (!next(p, &item))
-			return;
-		end = item.type == YAML_SEQUENCE_END_EVENT;
-		if (!end)
-			fn(p, &item, i, ctx);
-		path_pop(&p->c, old);
-		yaml_event_delete(&item);
-		if (end)
-			return;
-	}
+	struct list_call l = {p, fn, ctx};
+	cp__yr_list(&p->c, ev, on_item, &l);
 }
 
 /* ------------------------------------------------------------ the schema */
@@ -1601,34 +1321,25 @@ enum cp_err cp_partners_load_text(const char *text, size_t len, const char *name
 	if (!out)
 		return CP_EINVAL;
 	memset(&p, 0, sizeof(p));
-	p.text = text ? text : "";
-	p.len = text ? len : 0;
+	cp__yr_init(&p.c, name ? name : "(partners)", CODE, false, CP_PARTNERS_MAX_DEPTH, diag);
 	p.cfg = cfg;
-	p.c.diag = diag;
-	p.c.name = name ? name : "(partners)";
-	cp_buf_init(&p.c.path, 0);
 	err = cp_partners_new(&p.set);
 	if (err)
 		goto out;
-	if (p.len > CP_PARTNERS_MAX_BYTES) {
+	if (text && len > CP_PARTNERS_MAX_BYTES) {
 		report(&p, NULL, "%s is larger than %u bytes", p.c.name, CP_PARTNERS_MAX_BYTES);
 		err = p.c.fatal ? p.c.fatal : CP_ETOOBIG;
 		goto out;
 	}
-	if (!yaml_parser_initialize(&p.yp)) {
-		err = CP_ENOMEM;
+	err = cp__yr_start(&p.c, text, len);
+	if (err)
 		goto out;
-	}
-	p.has_yp = true;
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)p.text, p.len);
 	parse_stream(&p);
 	if (!p.c.fatal)
 		(void)check_unique(&p.c, p.set);
 	err = p.c.fatal ? p.c.fatal : p.c.errors ? CP_EINVAL : CP_OK;
 out:
-	if (p.has_yp)
-		yaml_parser_delete(&p.yp);
-	cp_buf_release(&p.c.path);
+	cp__yr_release(&p.c);
 	if (err) {
 		cp_partners_free(p.set);
 		return err;
@@ -2238,7 +1949,7 @@ enum cp_err cp_partners_revoke_token(struct cp_partners *p, const char *name, co
 /* ------------------------------------------------------------ changes */
 
 /* A checked copy of a draft string field, reported under its key; NULL stays NULL. */
-static bool copy_field(struct ctx *c, const char *key, const char *src, bool required,
+static bool copy_field(struct cp__yr *c, const char *key, const char *src, bool required,
                        const char *(*why)(char *s), char **out)
 {
 	size_t old = path_key(c, key, strlen(key));
@@ -2272,7 +1983,7 @@ out:
 	return ok;
 }
 
-static void copy_colls(struct ctx *c, const char *key, const struct cp_partner_colls *src,
+static void copy_colls(struct cp__yr *c, const char *key, const struct cp_partner_colls *src,
                        const struct cp_config *cfg, bool is_red, struct cp_partner_colls *dst)
 {
 	size_t old = path_key(c, key, strlen(key)), cap = 0;
@@ -2297,7 +2008,7 @@ static void copy_colls(struct ctx *c, const char *key, const struct cp_partner_c
 	path_pop(c, old);
 }
 
-static void copy_types(struct ctx *c, const char *key, char *const *src, size_t n, char ***dst,
+static void copy_types(struct cp__yr *c, const char *key, char *const *src, size_t n, char ***dst,
                        size_t *dst_count)
 {
 	size_t old = path_key(c, key, strlen(key)), cap = 0;
@@ -2327,7 +2038,7 @@ static void copy_types(struct ctx *c, const char *key, char *const *src, size_t 
 }
 
 /* A checked deep copy of draft (no tokens), or NULL with findings or c->fatal. */
-static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
+static struct cp_partner *copy_draft(struct cp__yr *c, const struct cp_partner *d,
                                      const struct cp_config *cfg)
 {
 	const struct cp_partner_agreement *da = &d->agreement;
@@ -2400,7 +2111,7 @@ static struct cp_partner *copy_draft(struct ctx *c, const struct cp_partner *d,
 }
 
 /* Put p at index i (SIZE_MAX: append) if the set stays free of duplicates. */
-static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t i, struct ctx *c)
+static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t i, struct cp__yr *c)
 {
 	struct cp_partner *prev = NULL;
 	size_t dups;
@@ -2429,16 +2140,14 @@ static enum cp_err install(struct cp_partners *set, struct cp_partner *p, size_t
 static enum cp_err put(struct cp_partners *set, const struct cp_partner *draft,
                        const struct cp_config *cfg, bool replace, struct cp_diag *diag)
 {
-	struct ctx c;
+	struct cp__yr c;
 	struct cp_partner *p = NULL;
 	size_t i;
 	enum cp_err err;
 
 	if (!set || !draft)
 		return CP_EINVAL;
-	memset(&c, 0, sizeof(c));
-	c.diag = diag;
-	cp_buf_init(&c.path, 0);
+	cp__yr_init(&c, NULL, CODE, false, CP_PARTNERS_MAX_DEPTH, diag);
 	i = find_index(set, draft->name);
 	if (replace && i == SIZE_MAX) {
 		err = CP_ENOTFOUND;
