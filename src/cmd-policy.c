@@ -46,21 +46,10 @@ struct explain {
 static enum cp_err on_version(const struct cp_store_row *row, void *arg)
 {
 	struct explain *ex = arg;
-	struct cp_policy_object o = {NULL, ex->collection_id, row->origin, NULL};
-	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, ex->collection_id, row->origin, &row->facts};
 	struct cp_policy_reason why;
-	json_t *obj = NULL;
-	enum cp_policy_decision d;
+	enum cp_policy_decision d = cp_policy_decide(ex->policy, ex->partner, &o, &why);
 
-	if (row->has_facts) {
-		o.facts = &row->facts;
-	} else {
-		obj = json_loadb(row->json, row->json_len, 0, NULL);
-		cp_policy_facts_of(obj, &facts);
-		o.facts = &facts;
-	}
-	d = cp_policy_decide(ex->policy, ex->partner, &o, &why);
-	json_decref(obj);
 	ex->versions++;
 	ex->released += d == CP_POLICY_RELEASE;
 	if (ex->json) {

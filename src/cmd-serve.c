@@ -397,24 +397,9 @@ static bool hook_release(void *pctx, const char *partner, const char *collection
 			 const struct cp_store_row *row, struct cp_policy_reason *why)
 {
 	struct partner_view *v = pctx;
-	struct cp_policy_object o = {NULL, collection_id, row->origin, NULL};
-	struct cp_policy_facts facts;
-	json_t *obj = NULL;
-	bool ok;
+	struct cp_policy_object o = {NULL, collection_id, row->origin, &row->facts};
 
-	if (!v)
-		return false;
-	if (row->has_facts) {
-		o.facts = &row->facts;
-	} else {
-		/* a version stored before the store kept the gate's facts */
-		obj = json_loadb(row->json, row->json_len, 0, NULL);
-		cp_policy_facts_of(obj, &facts);
-		o.facts = &facts;
-	}
-	ok = cp_policy_decide(v->policy, partner, &o, why) == CP_POLICY_RELEASE;
-	json_decref(obj);
-	return ok;
+	return v && cp_policy_decide(v->policy, partner, &o, why) == CP_POLICY_RELEASE;
 }
 
 static char *hook_rewrite(void *pctx, const char *partner, const struct cp_store_row *row)

@@ -162,9 +162,8 @@ struct cp_store_row {
 	const char *json; /* the object as received (compact JSON) */
 	size_t json_len;
 	const char *origin; /* partner or peer it came from; NULL: this node */
-	/* what the egress gate reads, kept at ingest; has_facts false for versions
-	 * stored by an older release (then read the JSON: cp_policy_facts_of()) */
-	bool has_facts;
+	/* what the egress gate reads (id and type point at the fields above), kept
+	 * at ingest (for versions stored by an older release, computed as they are read) */
 	struct cp_policy_facts facts;
 };
 

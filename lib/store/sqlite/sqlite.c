@@ -28,8 +28,8 @@ struct sqlite_store {
  * an indexed column test, origin (provenance for the egress gate) and what the gate
  * reads from an object (struct cp_policy_facts: tlp, pap and the gate flags below),
  * so that egress decisions need no JSON parsing. Store files of schema 1 are upgraded
- * in place when opened; their rows are marked GATE_UNKNOWN and the reader computes
- * the facts from the JSON.
+ * in place when opened; their rows are marked GATE_UNKNOWN and the query computes the
+ * facts from the JSON as it reads them.
  */
 #define GATE_BAD_MARKING 1u
 #define GATE_CONSULTATION 2u
@@ -683,10 +683,22 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 		row.origin = (const char *)sqlite3_column_text(q, 7);
 		gate = (unsigned)sqlite3_column_int(q, 10);
 		memset(&row.facts, 0, sizeof(row.facts));
-		row.has_facts = !(gate & GATE_UNKNOWN);
-		if (row.has_facts) {
-			row.facts.id = row.id;
-			row.facts.type = row.type;
+		row.facts.id = row.id;
+		row.facts.type = row.type;
+		if (gate & GATE_UNKNOWN) {
+			/* stored before the facts were kept (schema 1): read them from the
+			 * JSON, here, so that every reader gets them the same way */
+			struct cp_policy_facts jf;
+			json_t *obj = row.json ? json_loadb(row.json, row.json_len, 0, NULL)
+					       : NULL;
+			cp_policy_facts_of(obj, &jf);
+			row.facts.tlp = jf.tlp;
+			row.facts.pap = jf.pap;
+			/* an unreadable object counts as unreadable markings: withheld */
+			row.facts.bad_marking = !obj || jf.bad_marking;
+			row.facts.consultation = jf.consultation;
+			json_decref(obj);
+		} else {
 			row.facts.tlp = (enum cp_tlp)sqlite3_column_int(q, 8);
 			row.facts.pap = (enum cp_pap)sqlite3_column_int(q, 9);
 			row.facts.bad_marking = gate & GATE_BAD_MARKING;
