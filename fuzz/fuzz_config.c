@@ -98,6 +98,22 @@ static void check_config(const struct cp_config *c)
 		check_names(acct->read, acct->read_count);
 		check_names(acct->write, acct->write_count);
 	}
+	check(c->peer_count == 0 || c->peers != NULL);
+	for (size_t i = 0; i < c->peer_count; i++) {
+		const struct cp_config_peer *pe = &c->peers[i];
+		size_t n = pe->url ? strlen(pe->url) : 0;
+		check(nonempty(pe->name) && nonempty(pe->cacert));
+		check(n > 8 && !strncmp(pe->url, "https://", 8) && pe->url[n - 1] == '/');
+		check(!pe->client_cert == !pe->client_key && !pe->user == !pe->password_file);
+		for (size_t o = 0; o < i; o++)
+			check(strcmp(c->peers[o].name, pe->name) != 0);
+		for (size_t k = 0; k < pe->pull_count + pe->push_count; k++) {
+			const struct cp_config_subscription *sub =
+				k < pe->pull_count ? &pe->pull[k] : &pe->push[k - pe->pull_count];
+			check(nonempty(sub->remote) && !strchr(sub->remote, '/'));
+			check(nonempty(sub->local) && sub->interval >= 1 && sub->interval <= 86400);
+		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -88,6 +88,32 @@ struct cp_config_account {
 	size_t write_count;
 };
 
+/* One sync subscription (docs/SYNC.md). */
+struct cp_config_subscription {
+	char *remote;      /* the peer's collection id */
+	char *local;       /* this node's collection id or alias */
+	unsigned interval; /* seconds between passes, 1..86400, default 10 */
+};
+
+/*
+ * A peer this node syncs with over TAXII 2.1: another cyberpact node or any TAXII
+ * 2.1 server. Relative file names are resolved against data_dir by whoever opens them.
+ */
+struct cp_config_peer {
+	char *name;        /* [A-Za-z0-9._-]+, unique; also the partner whose agreement
+			    * the egress gate applies to what is pushed to it, and the
+			    * origin recorded for what is pulled from it */
+	char *url;         /* its API root: "https://HOST:PORT/api1/" */
+	char *cacert;      /* CA file of its server certificate (required) */
+	char *client_cert, *client_key; /* mutual TLS, both or neither */
+	char *token_file;  /* file with the API token this node presents, or NULL */
+	char *user, *password_file; /* HTTP Basic, both or neither */
+	struct cp_config_subscription *pull; /* its collections -> ours */
+	size_t pull_count;
+	struct cp_config_subscription *push; /* ours -> its collections */
+	size_t push_count;
+};
+
 struct cp_config {
 	char *listen_host;  /* default "127.0.0.1"; an IPv4 address, "localhost", or an
 			     * IPv6 address (written without its brackets); "listen: :PORT"
@@ -103,6 +129,8 @@ struct cp_config {
 	size_t api_root_count;
 	struct cp_config_account *accounts;
 	size_t account_count;
+	struct cp_config_peer *peers;
+	size_t peer_count;
 };
 
 /*

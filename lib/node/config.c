@@ -38,6 +38,9 @@ enum ref_kind {
 	REF_ACCOUNT,    /* accounts[i].name */
 	REF_READ,       /* accounts[i].read[j] */
 	REF_WRITE,      /* accounts[i].write[j] */
+	REF_PEER,       /* peers[i].name */
+	REF_PULL_LOCAL, /* peers[i].pull[j].local */
+	REF_PUSH_LOCAL, /* peers[i].push[j].local */
 };
 
 struct ref {
@@ -51,7 +54,8 @@ struct ref {
 
 struct parser {
 	struct cp__yr r;        /* the shared reader (yaml-read.h); must stay first */
-	size_t root, coll, acct; /* indices of the list items being read */
+	size_t root, coll, acct, peer, sub; /* indices of the list items being read */
+	bool sub_push; /* the subscription being read is a push */
 	struct ref *refs;
 	size_t ref_count, ref_cap;
 };
@@ -809,6 +813,189 @@ static void on_accounts(struct parser *p, const yaml_event_t *ev, void *obj)
 	parse_list(p, ev, account_item, &l);
 }
 
+/* peers */
+
+static void on_peer_name(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_peer *pe = obj;
+	char shown[SHOW_MAX];
+
+	set_string(p, ev, 0, &pe->name);
+	if (!pe->name)
+		return;
+	for (const char *s = pe->name; *s; s++) {
+		if (!is_alnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.') {
+			report(p, &ev->start_mark,
+			       "'%s' is not a valid peer name (use letters, digits, '.', '-' and "
+			       "'_')",
+			       show(shown, pe->name, strlen(pe->name)));
+			return;
+		}
+	}
+	add_ref(p, REF_PEER, pe->name, p->peer, 0, &ev->start_mark);
+}
+
+static void on_peer_url(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_peer *pe = obj;
+	char shown[SHOW_MAX];
+	size_t n;
+
+	set_string(p, ev, 0, &pe->url);
+	if (!pe->url)
+		return;
+	n = strlen(pe->url);
+	/* the peer's API root; status and collection URLs are built below it */
+	if (strncmp(pe->url, "https://", 8) != 0 || n < 10 || pe->url[n - 1] != '/' ||
+	    strpbrk(pe->url, " \t\r\n?#"))
+		report(p, &ev->start_mark,
+		       "'%s' is not the https:// URL of an API root ending in '/' "
+		       "(e.g. https://peer:8443/api1/)",
+		       show(shown, pe->url, n));
+}
+
+#define PEER_STRING(field)                                                                  \
+	static void on_peer_##field(struct parser *p, const yaml_event_t *ev, void *obj)     \
+	{                                                                                    \
+		set_string(p, ev, S_OPTIONAL, &((struct cp_config_peer *)obj)->field);       \
+	}
+PEER_STRING(cacert)
+PEER_STRING(client_cert)
+PEER_STRING(client_key)
+PEER_STRING(token_file)
+PEER_STRING(user)
+PEER_STRING(password_file)
+#undef PEER_STRING
+
+static void on_sub_remote(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_subscription *sub = obj;
+	char shown[SHOW_MAX];
+
+	set_string(p, ev, 0, &sub->remote);
+	/* it becomes a path segment of the peer's URL */
+	if (sub->remote && strpbrk(sub->remote, "/?#% \t\r\n"))
+		report(p, &ev->start_mark, "'%s' is not a collection id",
+		       show(shown, sub->remote, strlen(sub->remote)));
+}
+
+static void on_sub_local(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_subscription *sub = obj;
+
+	set_string(p, ev, 0, &sub->local);
+	if (sub->local)
+		add_ref(p, p->sub_push ? REF_PUSH_LOCAL : REF_PULL_LOCAL, sub->local, p->peer,
+			p->sub, &ev->start_mark);
+}
+
+static void on_sub_interval(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	uintmax_t v;
+
+	if (get_uint(p, ev, 1, 86400, &v))
+		((struct cp_config_subscription *)obj)->interval = (unsigned)v;
+}
+
+static const struct field sub_fields[] = {
+	{"remote", on_sub_remote},
+	{"local", on_sub_local},
+	{"interval", on_sub_interval},
+};
+
+struct subs_ctx {
+	struct cp_config_subscription **arr;
+	size_t *count;
+	size_t cap;
+	bool push;
+};
+
+static void sub_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct subs_ctx *l = ctx;
+	struct cp_config_subscription *arr;
+	unsigned seen;
+
+	arr = grow(*l->arr, &l->cap, *l->count, sizeof(*arr));
+	if (!arr) {
+		fail(p, CP_ENOMEM);
+		return;
+	}
+	*l->arr = arr;
+	memset(&arr[i], 0, sizeof(arr[i]));
+	arr[i].interval = 10;
+	(*l->count)++;
+	p->sub_push = l->push;
+	p->sub = i;
+	if (parse_mapping(p, item, sub_fields, CP_ARRAY_LEN(sub_fields), &arr[i], &seen))
+		require(p, item, sub_fields, 0x3, seen);
+}
+
+static void on_peer_pull(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_peer *pe = obj;
+	struct subs_ctx l = {&pe->pull, &pe->pull_count, 0, false};
+
+	parse_list(p, ev, sub_item, &l);
+}
+
+static void on_peer_push(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct cp_config_peer *pe = obj;
+	struct subs_ctx l = {&pe->push, &pe->push_count, 0, true};
+
+	parse_list(p, ev, sub_item, &l);
+}
+
+static const struct field peer_fields[] = {
+	{"name", on_peer_name},
+	{"url", on_peer_url},
+	{"cacert", on_peer_cacert},
+	{"client_cert", on_peer_client_cert},
+	{"client_key", on_peer_client_key},
+	{"token_file", on_peer_token_file},
+	{"user", on_peer_user},
+	{"password_file", on_peer_password_file},
+	{"pull", on_peer_pull},
+	{"push", on_peer_push},
+};
+
+static void peer_item(struct parser *p, const yaml_event_t *item, size_t i, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	struct cp_config *c = l->owner;
+	struct cp_config_peer *arr, *pe;
+	size_t errors = p->r.errors;
+	unsigned seen;
+
+	arr = grow(c->peers, &l->cap, c->peer_count, sizeof(*arr));
+	if (!arr) {
+		fail(p, CP_ENOMEM);
+		return;
+	}
+	c->peers = arr;
+	pe = &arr[i];
+	memset(pe, 0, sizeof(*pe));
+	c->peer_count++;
+	p->peer = i;
+	if (!parse_mapping(p, item, peer_fields, CP_ARRAY_LEN(peer_fields), pe, &seen))
+		return;
+	require(p, item, peer_fields, 0x7, seen);
+	if (p->r.errors != errors)
+		return;
+	if (!pe->client_cert != !pe->client_key)
+		report(p, &item->start_mark, "client_cert and client_key go together");
+	if (!pe->user != !pe->password_file)
+		report(p, &item->start_mark, "user and password_file go together");
+}
+
+static void on_peers(struct parser *p, const yaml_event_t *ev, void *obj)
+{
+	struct list_ctx l = {obj, 0};
+
+	parse_list(p, ev, peer_item, &l);
+}
+
 static const struct field top_fields[] = {
 	{"listen", on_listen},
 	{"data_dir", on_data_dir},
@@ -817,6 +1004,7 @@ static const struct field top_fields[] = {
 	{"limits", on_limits},
 	{"api_roots", on_api_roots},
 	{"accounts", on_accounts},
+	{"peers", on_peers},
 };
 
 /* stream-start, at most one document whose root is a mapping or null, stream-end */
@@ -859,6 +1047,9 @@ static const char *const ref_what[] = {
 	[REF_ACCOUNT] = "duplicate account name",
 	[REF_READ] = "",
 	[REF_WRITE] = "",
+	[REF_PEER] = "duplicate peer name",
+	[REF_PULL_LOCAL] = "",
+	[REF_PUSH_LOCAL] = "",
 };
 
 static void ref_path(char *out, size_t cap, const struct ref *r)
@@ -882,6 +1073,15 @@ static void ref_path(char *out, size_t cap, const struct ref *r)
 	case REF_WRITE:
 		snprintf(out, cap, "accounts[%zu].write[%zu]", r->i, r->j);
 		break;
+	case REF_PEER:
+		snprintf(out, cap, "peers[%zu].name", r->i);
+		break;
+	case REF_PULL_LOCAL:
+		snprintf(out, cap, "peers[%zu].pull[%zu].local", r->i, r->j);
+		break;
+	case REF_PUSH_LOCAL:
+		snprintf(out, cap, "peers[%zu].push[%zu].local", r->i, r->j);
+		break;
 	}
 }
 
@@ -896,6 +1096,8 @@ static int ref_class(const struct ref *r)
 		return 1;
 	case REF_ACCOUNT:
 		return 2;
+	case REF_PEER:
+		return 4;
 	default:
 		return 3;
 	}
@@ -957,7 +1159,7 @@ static void cross_check(struct parser *p)
 		/* an alias equal to its own collection's id is pointless but harmless */
 		if (ref_class(sorted[i]) == 1 && sorted[i]->j == sorted[start]->j)
 			continue;
-		if (ref_class(sorted[i]) < 3)
+		if (ref_class(sorted[i]) != 3)
 			sorted[i]->dup_of = sorted[start];
 	}
 	qsort(names, name_count, sizeof(*names), cmp_str);
@@ -967,7 +1169,7 @@ static void cross_check(struct parser *p)
 		const struct ref *r = &p->refs[i];
 		bool known;
 
-		if (r->kind != REF_READ && r->kind != REF_WRITE && !r->dup_of)
+		if (ref_class(r) != 3 && !r->dup_of)
 			continue;
 		ref_path(where, sizeof(where), r);
 		cp_buf_reset(&p->r.path);
@@ -984,7 +1186,10 @@ static void cross_check(struct parser *p)
 			continue;
 		}
 		known = bsearch(&r->s, names, name_count, sizeof(*names), cmp_str) != NULL;
-		if (!known)
+		if (!known && (r->kind == REF_PULL_LOCAL || r->kind == REF_PUSH_LOCAL))
+			report(p, &r->mark, "'%s' is not the id or alias of a configured collection",
+			       shown);
+		else if (!known)
 			report(p, &r->mark,
 			       "'%s' is neither \"*\" nor the id or alias of a configured "
 			       "collection",
@@ -1034,6 +1239,27 @@ void cp_config_release(struct cp_config *c)
 		cp_free(acct->client_cert_fingerprint);
 	}
 	cp_free(c->accounts);
+	for (size_t i = 0; c->peers && i < c->peer_count; i++) {
+		struct cp_config_peer *pe = &c->peers[i];
+		struct cp_config_subscription *lists[2] = {pe->pull, pe->push};
+		size_t counts[2] = {pe->pull_count, pe->push_count};
+		for (size_t l = 0; l < 2; l++) {
+			for (size_t k = 0; lists[l] && k < counts[l]; k++) {
+				cp_free(lists[l][k].remote);
+				cp_free(lists[l][k].local);
+			}
+			cp_free(lists[l]);
+		}
+		cp_free(pe->name);
+		cp_free(pe->url);
+		cp_free(pe->cacert);
+		cp_free(pe->client_cert);
+		cp_free(pe->client_key);
+		cp_free(pe->token_file);
+		cp_free(pe->user);
+		cp_free(pe->password_file);
+	}
+	cp_free(c->peers);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -718,6 +718,68 @@ static void read_write_entries(void **state)
 	cp_config_release(&c);
 }
 
+/* Sync peers and their subscriptions. */
+static void peers(void **state)
+{
+	struct cp_config c;
+	(void)state;
+
+	expect_ok(ROOT_WITH("      - {id: " ID1 ", title: a, alias: x}\n")
+	          "peers:\n"
+	          "  - name: jp.mod\n"
+	          "    url: https://127.0.0.1:9443/api1/\n"
+	          "    cacert: peers/jp-ca.crt\n"
+	          "    token_file: peers/jp.token\n"
+	          "    pull:\n"
+	          "      - {remote: " ID2 ", local: x, interval: 5}\n"
+	          "    push:\n"
+	          "      - {local: " ID1 ", remote: " ID2 "}\n",
+	          &c);
+	assert_int_equal(c.peer_count, 1);
+	assert_string_equal(c.peers[0].name, "jp.mod");
+	assert_string_equal(c.peers[0].url, "https://127.0.0.1:9443/api1/");
+	assert_string_equal(c.peers[0].token_file, "peers/jp.token");
+	assert_null(c.peers[0].client_cert);
+	assert_int_equal(c.peers[0].pull_count, 1);
+	assert_string_equal(c.peers[0].pull[0].local, "x");
+	assert_int_equal(c.peers[0].pull[0].interval, 5);
+	assert_int_equal(c.peers[0].push_count, 1);
+	assert_int_equal(c.peers[0].push[0].interval, 10); /* the default */
+	cp_config_release(&c);
+
+	expect_invalid("peers:\n  - {name: a, url: 'http://h/api1/', cacert: c}\n", "peers[0].url",
+	               2, "is not the https:// URL of an API root");
+	expect_invalid("peers:\n  - {name: a, url: 'https://h/api1', cacert: c}\n", "peers[0].url",
+	               2, "ending in '/'");
+	expect_invalid("peers:\n  - {name: 'a b', url: 'https://h/api1/', cacert: c}\n",
+	               "peers[0].name", 2, "is not a valid peer name");
+	expect_invalid("peers:\n  - {name: a, url: 'https://h/api1/'}\n", "peers[0]", 2,
+	               "missing required key 'cacert'");
+	expect_invalid("peers:\n  - {name: a, url: 'https://h/api1/', cacert: c}\n"
+	               "  - {name: a, url: 'https://h/api2/', cacert: c}\n",
+	               "peers[1].name", 3, "duplicate peer name");
+	expect_invalid("peers:\n  - {name: a, url: 'https://h/api1/', cacert: c, client_cert: x}\n",
+	               "peers[0]", 2, "client_cert and client_key go together");
+	expect_invalid("peers:\n  - {name: a, url: 'https://h/api1/', cacert: c, user: u}\n",
+	               "peers[0]", 2, "user and password_file go together");
+	expect_invalid("peers:\n  - name: a\n    url: 'https://h/api1/'\n    cacert: c\n"
+	               "    pull:\n      - {remote: r, local: nosuch}\n",
+	               "peers[0].pull[0].local", 6,
+	               "'nosuch' is not the id or alias of a configured collection");
+	expect_invalid("peers:\n  - name: a\n    url: 'https://h/api1/'\n    cacert: c\n"
+	               "    push:\n      - {remote: '../x', local: '*'}\n",
+	               "peers[0].push[0].remote", 6, "is not a collection id");
+	expect_invalid("peers:\n  - name: a\n    url: 'https://h/api1/'\n    cacert: c\n"
+	               "    pull:\n      - {remote: r, local: '*'}\n",
+	               "peers[0].pull[0].local", 6, "is not the id or alias");
+	expect_invalid("peers:\n  - name: a\n    url: 'https://h/api1/'\n    cacert: c\n"
+	               "    pull:\n      - {remote: r, local: x, interval: 0}\n",
+	               "peers[0].pull[0].interval", 6, "must be between 1 and 86400");
+	expect_invalid("peers:\n  - name: a\n    url: 'https://h/api1/'\n    cacert: c\n"
+	               "    pull:\n      - {local: x}\n",
+	               "peers[0].pull[0]", 6, "missing required key 'remote'");
+}
+
 /* Every error is reported, not just the first, in document order. */
 static void many_errors(void **state)
 {
@@ -1134,6 +1196,7 @@ int main(void)
 	        cmocka_unit_test(collection_duplicates),
 	        cmocka_unit_test(accounts),
 	        cmocka_unit_test(read_write_entries),
+	        cmocka_unit_test(peers),
 	        cmocka_unit_test(many_errors),
 	        cmocka_unit_test(too_many_errors),
 	        cmocka_unit_test(syntax_errors),
