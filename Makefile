@@ -8,7 +8,7 @@ SHARED_DATA ?= $(abspath ../shared/data)
 MESON       ?= meson
 NINJA       ?= ninja
 
-.PHONY: all deps build run test fuzz bench clean format
+.PHONY: all deps build run test demo fuzz bench clean format
 
 all: build
 
@@ -24,6 +24,10 @@ build: deps $(BUILD)/build.ninja
 # Starts a node on https://127.0.0.1:8443/taxii2/ with its data in ./data.
 run: build
 	@./scripts/run-node "$(BUILD)/cyberpact" "$(SHARED_DATA)"
+
+# Three nodes on loopback that share an indicator, then revoke it (docs/SYNC.md).
+demo: build
+	@./scripts/demo "$(BUILD)"
 
 # The whole suite, built with AddressSanitizer + UndefinedBehaviorSanitizer and -Werror.
 $(TEST_BUILD)/build.ninja:

@@ -17,6 +17,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_partner(int argc, char **argv);
 int cmd_agreement(int argc, char **argv);

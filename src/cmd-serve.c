@@ -34,6 +34,7 @@
 #include "cyberpact/partners.h"
 #include "cyberpact/pki.h"
 #include "cyberpact/policy.h"
+#include "cyberpact/sync.h"
 #include "cyberpact/taxii.h"
 #include "common.h"
 
@@ -88,6 +89,7 @@ struct node {
 	struct stat partners_st;
 	bool partners_seen;
 	struct cp_audit *audit;
+	struct cp_sync *sync;
 };
 
 struct partner_view {
@@ -421,6 +423,21 @@ static char *hook_rewrite(void *pctx, const char *partner, const struct cp_store
 }
 
 static const struct cp_taxii_policy policy_hooks = {hook_can, hook_release, hook_rewrite};
+
+/* Sync pushes go through the same gate, with the partners as they are at that pass. */
+static const struct cp_policy *sync_policy_acquire(void *ctx, void **handle)
+{
+	struct partner_view *v = view_get(ctx);
+
+	*handle = v;
+	return v ? v->policy : NULL;
+}
+
+static void sync_policy_release(void *ctx, void *handle)
+{
+	(void)ctx;
+	view_put(handle);
+}
 
 static void audit_auth_failure(struct node *n, const char *who, const char *reason,
 			       const char *detail, const char *rid)
@@ -954,6 +971,22 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	load_partners(n, true);
 	cp_taxii_server_set_policy(n->taxii, &policy_hooks);
+	if (n->cfg.peer_count) {
+		struct cp_sync_env env;
+		memset(&env, 0, sizeof(env));
+		env.cfg = &n->cfg;
+		env.store_path = store_path;
+		env.audit = n->audit;
+		env.write_lock = cp_taxii_server_write_lock(n->taxii);
+		env.policy_acquire = sync_policy_acquire;
+		env.policy_release = sync_policy_release;
+		env.policy_ctx = n;
+		if (cp_sync_new(&env, &n->sync, &diag) != CP_OK) {
+			print_diag("sync", &diag);
+			fprintf(stderr, "cyberpact serve: cannot set up sync with the peers\n");
+			goto out;
+		}
+	}
 
 	/* signals are handled by sigwait below, not by whichever thread they hit */
 	sigemptyset(&sigs);
@@ -1020,6 +1053,10 @@ int cmd_serve(int argc, char **argv)
 			       n->initial.name, cred_path, pki_dir);
 		fflush(stdout);
 	}
+	if (n->sync && cp_sync_start(n->sync) != CP_OK) {
+		fprintf(stderr, "cyberpact serve: cannot start the sync thread\n");
+		goto out;
+	}
 	/* SIGHUP reloads the partners at once; a changed partners.yaml is noticed within
 	 * a second */
 	for (;;) {
@@ -1041,6 +1078,8 @@ bad_host:
 	fprintf(stderr, "cyberpact serve: '%s' is not an IP address to listen on\n",
 		n->cfg.listen_host);
 out:
+	if (n)
+		cp_sync_free(n->sync); /* its passes use the store, the audit and the view */
 	if (d)
 		MHD_stop_daemon(d);
 	if (n) {

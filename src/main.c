@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{"pattern", cmd_pattern, "check and evaluate STIX patterns ('pattern check', 'pattern eval')"},
 	{"audit", cmd_audit, "list and verify the audit trail ('audit', 'audit verify', 'audit head')"},
 	{"partner", cmd_partner, "manage partners, credentials and agreements ('partner add', 'partner list', ...)"},
+	{"sync", cmd_sync, "federation with peers: 'sync status', 'sync run [--peer P]'"},
 	{"policy", cmd_policy, "dry-run the egress gate ('policy explain --partner P --object ID')"},
 	{"agreement", cmd_agreement, "validate a partners file and explain its agreements ('agreement check')"},
 };

@@ -53,6 +53,13 @@ void cp_taxii_client_free(struct cp_taxii_client *c);
 const char *cp_taxii_client_error(const struct cp_taxii_client *c);
 /* The HTTP status of the last response (0 if none arrived). */
 long cp_taxii_client_status(const struct cp_taxii_client *c);
+/*
+ * Of the last HTTP request (for a walk or a post: its last request): how many tries it
+ * took (1 when the first one answered) and how many milliseconds it waited between
+ * them, for logs and sync statistics.
+ */
+unsigned cp_taxii_client_attempts(const struct cp_taxii_client *c);
+long cp_taxii_client_waited_ms(const struct cp_taxii_client *c);
 
 /*
  * Errors of every request below: CP_EIO (could not connect, TLS failure, timeout, or

@@ -15,6 +15,8 @@
 #ifndef CYBERPACT_TAXII_H
 #define CYBERPACT_TAXII_H
 
+#include <pthread.h>
+
 #include "cyberpact/base.h"
 #include "cyberpact/config.h"
 #include "cyberpact/store.h"
@@ -96,6 +98,13 @@ CP_MUST_CHECK enum cp_err cp_taxii_server_new(const struct cp_config *cfg,
 					      const char *store_path,
 					      struct cp_taxii_server **out, struct cp_diag *diag);
 void cp_taxii_server_free(struct cp_taxii_server *srv);
+/*
+ * The mutex the server's store connections take for each write transaction; other
+ * writers of the same process (sync) share it so that writers queue instead of
+ * polling SQLite's lock.
+ */
+pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv);
+
 /* Install the policy hooks (borrowed; must outlive the server). */
 void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_taxii_policy *pol);
 

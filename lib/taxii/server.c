@@ -227,6 +227,11 @@ void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_tax
 	srv->policy = pol;
 }
 
+pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv)
+{
+	return &srv->write_lock;
+}
+
 void cp_taxii_server_set_audit(struct cp_taxii_server *srv, struct cp_audit *audit)
 {
 	srv->audit = audit;
