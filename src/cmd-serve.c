@@ -433,6 +433,11 @@ static const struct cp_policy *sync_policy_acquire(void *ctx, void **handle)
 	return v ? v->policy : NULL;
 }
 
+static void on_write(void *ctx, const char *collection_id)
+{
+	cp_sync_notify(ctx, collection_id);
+}
+
 static void sync_policy_release(void *ctx, void *handle)
 {
 	(void)ctx;
@@ -1057,6 +1062,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "cyberpact serve: cannot start the sync thread\n");
 		goto out;
 	}
+	if (n->sync)
+		cp_taxii_server_set_write_hook(n->taxii, on_write, n->sync);
 	/* SIGHUP reloads the partners at once; a changed partners.yaml is noticed within
 	 * a second */
 	for (;;) {
@@ -1078,10 +1085,12 @@ bad_host:
 	fprintf(stderr, "cyberpact serve: '%s' is not an IP address to listen on\n",
 		n->cfg.listen_host);
 out:
-	if (n)
-		cp_sync_free(n->sync); /* its passes use the store, the audit and the view */
+	/* requests first (a POST wakes the sync), then the sync (its passes use the
+	 * store, the audit and the partners' view), then the rest */
 	if (d)
 		MHD_stop_daemon(d);
+	if (n)
+		cp_sync_free(n->sync);
 	if (n) {
 		cp_taxii_server_free(n->taxii);
 		cp_audit_close(n->audit);

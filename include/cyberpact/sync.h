@@ -79,6 +79,13 @@ CP_MUST_CHECK enum cp_err cp_sync_run(struct cp_sync *s, const char *peer,
  */
 CP_MUST_CHECK enum cp_err cp_sync_start(struct cp_sync *s);
 
+/*
+ * Something was just stored in the local collection (by id): its push subscriptions
+ * run now instead of at their next interval, so that a new object travels in about
+ * the time of one POST per hop. Cheap; callable from any thread. s may be NULL.
+ */
+void cp_sync_notify(struct cp_sync *s, const char *collection_id);
+
 /* The state of one subscription, as kept in the store. */
 struct cp_sync_state {
 	char name[256];          /* "pull:PEER:REMOTE:LOCAL-ID" or "push:PEER:LOCAL-ID:REMOTE" */

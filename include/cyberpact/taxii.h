@@ -105,6 +105,13 @@ void cp_taxii_server_free(struct cp_taxii_server *srv);
  */
 pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv);
 
+/*
+ * Called after a POST has committed new versions to a collection (from the request's
+ * thread), e.g. to wake sync pushes at once. NULL: none.
+ */
+typedef void (*cp_taxii_write_fn)(void *ctx, const char *collection_id);
+void cp_taxii_server_set_write_hook(struct cp_taxii_server *srv, cp_taxii_write_fn fn, void *ctx);
+
 /* Install the policy hooks (borrowed; must outlive the server). */
 void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_taxii_policy *pol);
 

@@ -27,6 +27,7 @@ struct sub {
 	const char *local_id; /* resolved, borrowed from the configuration */
 	char name[256];
 	time_t next_due;
+	bool pending;         /* cp_sync_notify(): run at once */
 	unsigned backoff;     /* consecutive failures, for the scheduler */
 };
 
@@ -338,6 +339,8 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 		cp_store_rollback(s->store);
 		goto out;
 	}
+	if (added && s->started)
+		cp_sync_notify(s, pc->sub->local_id);
 	*pc->st = next;
 	pc->prog.pages++;
 	pc->prog.received += n;
@@ -675,9 +678,10 @@ static void *scheduler(void *arg)
 		time_t now = time(NULL), soonest = now + 3600;
 		for (size_t i = 0; i < s->sub_count && !s->stop; i++) {
 			struct sub *sub = &s->subs[i];
-			if (sub->next_due <= now) {
+			if (sub->next_due <= now || sub->pending) {
 				enum cp_err err;
 				unsigned wait;
+				sub->pending = false;
 				pthread_mutex_unlock(&s->lock);
 				err = run_sub(s, sub, NULL, NULL);
 				pthread_mutex_lock(&s->lock);
@@ -693,6 +697,8 @@ static void *scheduler(void *arg)
 			}
 			if (sub->next_due < soonest)
 				soonest = sub->next_due;
+			if (sub->pending)
+				soonest = now;
 		}
 		if (!s->stop && soonest > now) {
 			struct timespec until = {soonest, 0};
@@ -701,6 +707,26 @@ static void *scheduler(void *arg)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+void cp_sync_notify(struct cp_sync *s, const char *collection_id)
+{
+	bool any = false;
+
+	if (!s || !collection_id)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->sub_count; i++) {
+		struct sub *sub = &s->subs[i];
+		/* a failing peer keeps its backoff */
+		if (sub->push && sub->backoff == 0 && strcmp(sub->local_id, collection_id) == 0) {
+			sub->pending = true;
+			any = true;
+		}
+	}
+	if (any)
+		pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 }
 
 enum cp_err cp_sync_start(struct cp_sync *s)

@@ -19,6 +19,8 @@ struct cp_taxii_server {
 	pthread_mutex_t write_lock; /* one writer at a time, shared by every connection */
 	const struct cp_taxii_policy *policy;
 	struct cp_audit *audit;
+	cp_taxii_write_fn on_write;
+	void *on_write_ctx;
 };
 
 /* ------------------------------------------------------------ responses */
@@ -225,6 +227,12 @@ void cp_taxii_server_free(struct cp_taxii_server *srv)
 void cp_taxii_server_set_policy(struct cp_taxii_server *srv, const struct cp_taxii_policy *pol)
 {
 	srv->policy = pol;
+}
+
+void cp_taxii_server_set_write_hook(struct cp_taxii_server *srv, cp_taxii_write_fn fn, void *ctx)
+{
+	srv->on_write = fn;
+	srv->on_write_ctx = ctx;
 }
 
 pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv)
@@ -1197,6 +1205,13 @@ static void post_objects(struct ctx *c)
 	if (err) {
 		store_error(c->resp, err, c->store);
 		goto out;
+	}
+	if (c->srv->on_write) {
+		bool added = false;
+		for (size_t i = 0; i < nvalid && !added; i++)
+			added = res[i].outcome == CP_STORE_ADDED;
+		if (added)
+			c->srv->on_write(c->srv->on_write_ctx, c->coll.id);
 	}
 	if (c->req->partner && c->srv->audit) {
 		char detail[CP_STIX_ID_MAX + 128];
