@@ -96,6 +96,16 @@ struct cp_taxii_page {
 void cp_taxii_page_release(struct cp_taxii_page *p);
 
 /*
+ * Parse a response body as the client does for a page (strict envelope checks; the
+ * date-added fields are left empty: they come from headers). On failure the reason
+ * goes to why (NUL-terminated, cut to why_cap) and *out is untouched: CP_EPARSE,
+ * CP_ENOMEM, CP_EINVAL (NULL out or why).
+ */
+CP_MUST_CHECK enum cp_err cp_taxii_page_parse(const char *body, size_t len,
+					      struct cp_taxii_page *out, char *why,
+					      size_t why_cap);
+
+/*
  * GET collection_url + "objects/" (collection_url ends with '/'), with the query of
  * req. Checks that the answer is an envelope: objects (if present) an array of JSON
  * objects, more (if present) a boolean, next (if present) a string of at most 255

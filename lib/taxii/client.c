@@ -876,8 +876,12 @@ static enum cp_err page_url(struct cp_taxii_client *c, const char *collection_ur
 	return *out ? CP_OK : CP_ENOMEM;
 }
 
-static enum cp_err check_envelope(struct cp_taxii_client *c, const char *url, json_t *env,
-				  struct cp_taxii_page *page)
+/*
+ * Check that env is a TAXII envelope and fill page from it (taking env on success).
+ * The reason of a failure goes to why.
+ */
+static enum cp_err check_envelope(json_t *env, struct cp_taxii_page *page, char *why,
+				  size_t why_cap)
 {
 	json_t *objects = json_object_get(env, "objects");
 	json_t *more = json_object_get(env, "more");
@@ -887,31 +891,29 @@ static enum cp_err check_envelope(struct cp_taxii_client *c, const char *url, js
 
 	if (objects) {
 		if (!json_is_array(objects)) {
-			set_msg(c, "GET", url, "not a TAXII envelope: 'objects' is not an array");
+			snprintf(why, why_cap, "not a TAXII envelope: 'objects' is not an array");
 			return CP_EPARSE;
 		}
 		json_array_foreach(objects, i, o)
 		{
 			if (!json_is_object(o)) {
-				set_msg(c, "GET", url,
-					"not a TAXII envelope: /objects/%zu is not a JSON object",
+				snprintf(why, why_cap, "not a TAXII envelope: /objects/%zu is not a JSON object",
 					i);
 				return CP_EPARSE;
 			}
 		}
 	}
 	if (more && !json_is_boolean(more)) {
-		set_msg(c, "GET", url, "not a TAXII envelope: 'more' is not a boolean");
+		snprintf(why, why_cap, "not a TAXII envelope: 'more' is not a boolean");
 		return CP_EPARSE;
 	}
 	if (next) {
 		if (!json_is_string(next)) {
-			set_msg(c, "GET", url, "not a TAXII envelope: 'next' is not a string");
+			snprintf(why, why_cap, "not a TAXII envelope: 'next' is not a string");
 			return CP_EPARSE;
 		}
 		if (json_string_length(next) >= sizeof(page->next)) {
-			set_msg(c, "GET", url,
-				"'next' is %zu bytes long; at most %zu are accepted",
+			snprintf(why, why_cap, "'next' is %zu bytes long; at most %zu are accepted",
 				json_string_length(next), sizeof(page->next) - 1);
 			return CP_EPARSE;
 		}
@@ -920,7 +922,7 @@ static enum cp_err check_envelope(struct cp_taxii_client *c, const char *url, js
 		/* servers omit an empty list; the caller always gets an array */
 		objects = json_array();
 		if (!objects || json_object_set_new(env, "objects", objects)) {
-			set_msg(c, "GET", url, "out of memory");
+			snprintf(why, why_cap, "out of memory");
 			return CP_ENOMEM;
 		}
 	}
@@ -930,8 +932,50 @@ static enum cp_err check_envelope(struct cp_taxii_client *c, const char *url, js
 	page->more = json_is_true(more);
 	if (next)
 		memcpy(page->next, json_string_value(next), json_string_length(next) + 1);
-	memcpy(page->date_added_first, c->first, sizeof(page->date_added_first));
-	memcpy(page->date_added_last, c->last, sizeof(page->date_added_last));
+	return CP_OK;
+}
+
+enum cp_err cp_taxii_page_parse(const char *body, size_t len, struct cp_taxii_page *out,
+				char *why, size_t why_cap)
+{
+	json_error_t jerr;
+	unsigned long failures = cp_alloc_thread_failures();
+	struct cp_taxii_page page;
+	json_t *env;
+	enum cp_err err;
+
+	if (!out || !why || !why_cap)
+		return CP_EINVAL;
+	why[0] = '\0';
+	if (!body || len == 0) {
+		snprintf(why, why_cap, "an empty body where a TAXII envelope was expected");
+		return CP_EPARSE;
+	}
+	env = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!env) {
+		char t[sizeof(jerr.text) * 4];
+		/* jansson often reports running out of memory as a syntax error */
+		if (json_error_code(&jerr) == json_error_out_of_memory ||
+		    cp_alloc_thread_failures() != failures) {
+			snprintf(why, why_cap, "out of memory parsing the response");
+			return CP_ENOMEM;
+		}
+		escape_text(t, sizeof(t), jerr.text, strlen(jerr.text), DETAIL_MAX);
+		snprintf(why, why_cap, "the response is not JSON: %s (line %d, column %d, byte %d)",
+			 t, jerr.line, jerr.column, jerr.position);
+		return CP_EPARSE;
+	}
+	if (!json_is_object(env)) {
+		snprintf(why, why_cap, "the response is not a JSON object");
+		json_decref(env);
+		return CP_EPARSE;
+	}
+	err = check_envelope(env, &page, why, why_cap);
+	if (err) {
+		json_decref(env);
+		return err;
+	}
+	*out = page;
 	return CP_OK;
 }
 
@@ -939,8 +983,7 @@ static enum cp_err get_page(struct cp_taxii_client *c, const char *collection_ur
 			    const char *what, const struct cp_taxii_page_req *req,
 			    struct cp_taxii_page *out)
 {
-	char *url = NULL;
-	json_t *env = NULL;
+	char *url = NULL, why[512];
 	struct cp_taxii_page page;
 	enum cp_err err;
 
@@ -953,16 +996,21 @@ static enum cp_err get_page(struct cp_taxii_client *c, const char *collection_ur
 	err = request(c, "GET", url, NULL, 0);
 	if (err)
 		goto out;
-	err = parse_object(c, "GET", url, &env);
-	if (err)
+	if (!c->body.ptr || c->body.len == 0) {
+		set_msg(c, "GET", url, "HTTP %ld with an empty body where JSON was expected",
+			c->status);
+		err = CP_EPARSE;
 		goto out;
-	err = check_envelope(c, url, env, &page);
-	if (err)
+	}
+	err = cp_taxii_page_parse(c->body.ptr, c->body.len, &page, why, sizeof(why));
+	if (err) {
+		set_msg(c, "GET", url, "%s", why);
 		goto out;
-	env = NULL;
+	}
+	memcpy(page.date_added_first, c->first, sizeof(page.date_added_first));
+	memcpy(page.date_added_last, c->last, sizeof(page.date_added_last));
 	*out = page;
 out:
-	json_decref(env);
 	cp_free(url);
 	return err;
 }
