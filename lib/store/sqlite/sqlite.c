@@ -71,12 +71,16 @@ static const char upgrade_1_to_2[] =
 	"UPDATE meta SET value = '2' WHERE key = 'schema_version';";
 
 /*
- * The write-ahead log is folded back into the database by SQLite after commits
- * (passive checkpoints), but with readers always active it may never get to start
- * over and grows without bound. Past this many pages a committing writer, which holds
- * the write lock, waits for readers and truncates it.
+ * The write-ahead log is folded back into the database by checkpoints after commits.
+ * A passive checkpoint copies each page once however often it changed since the
+ * last one, so checkpointing less often writes less: random ids dirty index pages
+ * that the next envelopes dirty again (SQLite's default, every 1000 pages, cost a
+ * tenth of ingest's CPU). With readers always active a passive checkpoint may never
+ * let the log start over, so past WAL_TRUNCATE_PAGES the committing writer, which
+ * holds the write lock, waits for readers and truncates it.
  */
-#define WAL_TRUNCATE_PAGES 16384 /* 64 MB of 4 KB pages */
+#define WAL_PASSIVE_PAGES 8192   /* 32 MB of 4 KB pages */
+#define WAL_TRUNCATE_PAGES 32768 /* 128 MB */
 
 static struct sqlite_store *S(struct cp_store *s)
 {
@@ -214,7 +218,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
 	(void)ctx;
 	if (pages >= WAL_TRUNCATE_PAGES)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	else if (pages >= 1000)
+	else if (pages >= WAL_PASSIVE_PAGES)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
