@@ -46,6 +46,28 @@ CP_MUST_CHECK enum cp_err cp_stix_json_parse(const char *text, size_t len, json_
 					     struct cp_diag *diag);
 
 /*
+ * The text of each element of the array that is the value of member `key` of the
+ * top-level object of text, with white space outside strings removed: for storing
+ * objects as they were sent without serialising them again. Only for text that
+ * cp_stix_json_parse() accepted (valid JSON, no duplicate keys), so element i is the
+ * text of json_array_get(json_object_get(doc, key), i). CP_ENOTFOUND without such a
+ * member, CP_EPARSE if the text is not what was promised (the caller then falls back
+ * to serialising), CP_ENOMEM.
+ */
+struct cp_stix_json_texts {
+	char *buf;        /* the texts, each NUL-terminated */
+	size_t *offsets;  /* of text i in buf */
+	size_t count;
+};
+CP_MUST_CHECK enum cp_err cp_stix_json_member_texts(const char *text, size_t len, const char *key,
+						    struct cp_stix_json_texts *out);
+void cp_stix_json_texts_release(struct cp_stix_json_texts *t);
+static inline const char *cp_stix_json_text(const struct cp_stix_json_texts *t, size_t i)
+{
+	return t->buf + t->offsets[i];
+}
+
+/*
  * Validate a parsed document: a bundle, a single STIX object, or a JSON array of objects.
  * Findings are appended to diag with pointers relative to the document root.
  * Returns CP_OK when validation ran (look at diag->errors for the verdict),

@@ -122,6 +122,17 @@ struct cp_store_add_result {
 CP_MUST_CHECK enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
 				       struct cp_stix_object *const *objs, size_t count,
 				       const char *origin, struct cp_store_add_result *results);
+/*
+ * The same, with the compact JSON text of each object as the client sent it
+ * (texts[i] for objs[i]; cp_stix_json_member_texts()), stored instead of a new
+ * serialisation. The caller guarantees that texts[i] is the text objs[i] was parsed
+ * from. texts may be NULL, and so may any texts[i].
+ */
+CP_MUST_CHECK enum cp_err cp_store_add_texts(struct cp_store *s, const char *collection_id,
+					     struct cp_stix_object *const *objs,
+					     const char *const *texts, size_t count,
+					     const char *origin,
+					     struct cp_store_add_result *results);
 
 /* Which versions a query selects (TAXII match[version]); a bitmask, default LAST. */
 enum {

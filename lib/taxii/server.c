@@ -1062,6 +1062,9 @@ static void post_objects(struct ctx *c)
 	json_t *env = NULL;
 	const json_t *objs;
 	struct cp_stix_object **valid = NULL;
+	const char **valid_texts = NULL;
+	struct cp_stix_json_texts texts = {NULL, NULL, 0};
+	bool have_texts = false;
 	struct cp_store_add_result *res = NULL;
 	size_t n, nvalid = 0, total;
 	struct status st = {CP_BUF_INIT(0), CP_BUF_INIT(0), 0, 0};
@@ -1104,9 +1107,17 @@ static void post_objects(struct ctx *c)
 		       CP_LIMIT_BUNDLE_OBJECTS);
 		goto out;
 	}
+	/* the objects' texts as sent, to store without serialising them again; if that
+	 * fails for any reason the store serialises the parsed objects instead */
+	err = cp_stix_json_member_texts(req->body, req->body_len, "objects", &texts);
+	have_texts = err == CP_OK && texts.count == n;
+	if (err == CP_OK && !have_texts)
+		CP_LOG_ERR("taxii", "req=%s: %zu object texts for %zu objects; serialising instead",
+			   req->request_id ? req->request_id : "-", texts.count, n);
 	valid = cp_calloc(n ? n : 1, sizeof(*valid));
+	valid_texts = cp_calloc(n ? n : 1, sizeof(*valid_texts));
 	res = cp_calloc(n ? n : 1, sizeof(*res));
-	if (!valid || !res) {
+	if (!valid || !valid_texts || !res) {
 		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
 		goto out;
 	}
@@ -1139,6 +1150,7 @@ static void post_objects(struct ctx *c)
 				     json_is_object(o) ? obj_version(o) : NULL, msg);
 			continue;
 		}
+		valid_texts[nvalid] = have_texts ? cp_stix_json_text(&texts, i) : NULL;
 		valid[nvalid++] = so;
 	}
 	/* the objects and their status resource are one transaction: a status that says
@@ -1150,7 +1162,8 @@ static void post_objects(struct ctx *c)
 	}
 	in_tx = true;
 	if (nvalid) {
-		err = cp_store_add(c->store, c->coll.id, valid, nvalid, c->req->partner, res);
+		err = cp_store_add_texts(c->store, c->coll.id, valid, valid_texts, nvalid,
+					 c->req->partner, res);
 		if (err) {
 			store_error(c->resp, err, c->store);
 			goto out;
@@ -1235,6 +1248,8 @@ out:
 	for (size_t i = 0; i < nvalid; i++)
 		cp_stix_object_unref(valid[i]);
 	cp_free(valid);
+	cp_free(valid_texts);
+	cp_stix_json_texts_release(&texts);
 	cp_free(res);
 	json_decref(env);
 	cp_diag_release(&d);

@@ -447,6 +447,56 @@ static void paging_and_filters(void **state)
 		     &fx->accounts[1], NULL, 0, NULL, 403);
 }
 
+/* Objects are stored as sent (member order kept), with the white space between
+ * tokens removed and the white space inside strings kept. */
+static void stored_as_sent(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_taxii_response resp;
+	unsigned st;
+	const char *sent =
+		"{\n  \"objects\" : [\n    { \"valid_from\" : \"2020-01-01T00:00:00Z\",\n"
+		"      \"type\":\"indicator\", \"spec_version\" : \"2.1\",\n"
+		"      \"id\" : \"indicator--0000000c-0000-4000-8000-000000000000\",\n"
+		"      \"created\":\"2020-01-01T00:00:00.000Z\",\t\"modified\":\"2020-01-01T00:00:00.000Z\",\n"
+		"      \"name\" : \"  two  spaces \\\" and a quote \\u00e9\",\n"
+		"      \"pattern\":\"[ipv4-addr:value = '10.0.0.12']\", \"pattern_type\":\"stix\" }\n"
+		"  ]\n}\n";
+	const char *want =
+		"{\"valid_from\":\"2020-01-01T00:00:00Z\",\"type\":\"indicator\",\"spec_version\":\"2.1\","
+		"\"id\":\"indicator--0000000c-0000-4000-8000-000000000000\","
+		"\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\","
+		"\"name\":\"  two  spaces \\\" and a quote \\u00e9\","
+		"\"pattern\":\"[ipv4-addr:value = '10.0.0.12']\",\"pattern_type\":\"stix\"}";
+	json_t *j;
+
+	j = call(fx, "POST", BASE "objects/", &fx->accounts[0], NULL, 0, sent, &st, NULL);
+	assert_int_equal(st, 202);
+	assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 1);
+	json_decref(j);
+	j = call(fx, "GET", BASE "objects/indicator--0000000c-0000-4000-8000-000000000000/",
+		 &fx->accounts[0], NULL, 0, NULL, &st, &resp);
+	assert_int_equal(st, 200);
+	/* the page is {"objects":[<stored text>],"more":false} */
+	assert_non_null(strstr(resp.body, want));
+	cp_taxii_response_release(&resp);
+	json_decref(j);
+	/* the same object sent again, compact and in another member order: the same version */
+	j = call(fx, "POST", BASE "objects/", &fx->accounts[0], NULL, 0,
+		 "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+		 "\"id\":\"indicator--0000000c-0000-4000-8000-000000000000\","
+		 "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\","
+		 "\"name\":\"  two  spaces \\\" and a quote \\u00e9\","
+		 "\"pattern\":\"[ipv4-addr:value = '10.0.0.12']\",\"pattern_type\":\"stix\","
+		 "\"valid_from\":\"2020-01-01T00:00:00Z\"}]}",
+		 &st, NULL);
+	assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 1);
+	assert_non_null(strstr(json_string_value(json_object_get(
+				       json_array_get(json_object_get(j, "successes"), 0), "message")),
+			       "already stored"));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(collections_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(post_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(paging_and_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(stored_as_sent, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
