@@ -46,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   : page.next[0] == '\0');
 		check(strlen(page.next) < sizeof(page.next));
 		check(!page.date_added_first[0] && !page.date_added_last[0]);
+		/* texts, when given, are those of the parsed objects */
+		check(page.texts.count == 0 || page.texts.count == json_array_size(page.objects));
+		for (size_t k = 0; k < page.texts.count; k++) {
+			json_t *e = json_loads(cp_stix_json_text(&page.texts, k), 0, NULL);
+			check(e && json_equal(e, json_array_get(page.objects, k)));
+			json_decref(e);
+		}
 	} else {
 		check(err == CP_EPARSE || err == CP_ENOMEM);
 		check(why[0] != '\0' && strlen(why) < sizeof(why));

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "cyberpact/base.h"
+#include "cyberpact/stix.h"
 
 struct cp_taxii_client_opts {
 	const char *peer;        /* the peer's name, for messages (required) */
@@ -91,6 +92,9 @@ struct cp_taxii_page {
 	char next[256];          /* "" if none */
 	char date_added_first[40]; /* X-TAXII-Date-Added-First, "" if absent */
 	char date_added_last[40];  /* X-TAXII-Date-Added-Last, "" if absent */
+	/* the text of each element of objects as the peer sent it (compacted), when it
+	 * could be found (texts.count == json_array_size(objects)); else count 0 */
+	struct cp_stix_json_texts texts;
 };
 
 void cp_taxii_page_release(struct cp_taxii_page *p);

@@ -281,6 +281,8 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 	struct cp_sync *s = pc->s;
 	size_t n = json_array_size(page->objects), nvalid = 0, added = 0;
 	struct cp_stix_object **valid = cp_calloc(n ? n : 1, sizeof(*valid));
+	const char **texts = cp_calloc(n ? n : 1, sizeof(*texts));
+	bool have_texts = page->texts.count == n && n > 0;
 	struct cp_store_add_result *res = cp_calloc(n ? n : 1, sizeof(*res));
 	struct cp_buf ids = CP_BUF_INIT(CP_AUDIT_DETAIL_MAX / 2);
 	struct cp_sync_state next = *pc->st;
@@ -288,7 +290,7 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 	enum cp_err err = CP_OK;
 
 	cp_diag_init(&d);
-	if (!valid || !res) {
+	if (!valid || !res || !texts) {
 		err = CP_ENOMEM;
 		goto out;
 	}
@@ -310,6 +312,7 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 			err = CP_OK;
 			continue;
 		}
+		texts[nvalid] = have_texts ? cp_stix_json_text(&page->texts, i) : NULL;
 		valid[nvalid++] = so;
 	}
 	/* the peer's position after this page; without the header the old one stays, and
@@ -322,8 +325,8 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 	if ((err = cp_store_begin(s->store)))
 		goto out;
 	if (nvalid &&
-	    (err = cp_store_add(s->store, pc->sub->local_id, valid, nvalid, pc->sub->peer->name,
-				res))) {
+	    (err = cp_store_add_texts(s->store, pc->sub->local_id, valid, texts, nvalid,
+				      pc->sub->peer->name, res))) {
 		cp_store_rollback(s->store);
 		goto out;
 	}
@@ -369,6 +372,7 @@ out:
 	for (size_t i = 0; i < nvalid; i++)
 		cp_stix_object_unref(valid[i]);
 	cp_free(valid);
+	cp_free(texts);
 	cp_free(res);
 	cp_buf_release(&ids);
 	cp_diag_release(&d);

@@ -975,6 +975,16 @@ enum cp_err cp_taxii_page_parse(const char *body, size_t len, struct cp_taxii_pa
 		json_decref(env);
 		return err;
 	}
+	/* the objects' texts as sent, so that a store need not serialise them again;
+	 * without them (any doubt at all) it does */
+	err = cp_stix_json_member_texts(body, len, "objects", &page.texts);
+	if (err == CP_ENOMEM) {
+		snprintf(why, why_cap, "out of memory");
+		cp_taxii_page_release(&page);
+		return err;
+	}
+	if (err || page.texts.count != json_array_size(page.objects))
+		cp_stix_json_texts_release(&page.texts);
 	*out = page;
 	return CP_OK;
 }
@@ -1020,6 +1030,7 @@ void cp_taxii_page_release(struct cp_taxii_page *p)
 	if (!p)
 		return;
 	json_decref(p->envelope);
+	cp_stix_json_texts_release(&p->texts);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -1110,6 +1110,10 @@ static void post_objects(struct ctx *c)
 	/* the objects' texts as sent, to store without serialising them again; if that
 	 * fails for any reason the store serialises the parsed objects instead */
 	err = cp_stix_json_member_texts(req->body, req->body_len, "objects", &texts);
+	if (err == CP_ENOMEM) {
+		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+		goto out;
+	}
 	have_texts = err == CP_OK && texts.count == n;
 	if (err == CP_OK && !have_texts)
 		CP_LOG_ERR("taxii", "req=%s: %zu object texts for %zu objects; serialising instead",
