@@ -256,6 +256,25 @@ static void pair(struct cp_buf *b, const char *id, const char *version, const ch
 
 /* ---------------------------------------------------------------- pull */
 
+/*
+ * A pull pass is a two-stage pipeline, so that both cores work during a catch-up:
+ * the caller's thread fetches, parses and validates page N+1 while a storing thread
+ * commits page N (objects and cursor in one transaction). At most PIPE_DEPTH pages
+ * wait between the two, so memory stays bounded; pages are stored in the order they
+ * were read, so the cursor only moves forward.
+ */
+#define PIPE_DEPTH 2
+
+/* A validated page on its way to the store. */
+struct pull_item {
+	struct cp_stix_object **valid;
+	const char **texts;           /* into own_texts, or NULLs */
+	struct cp_stix_json_texts own_texts;
+	size_t nvalid, received;
+	char cursor[64];              /* the peer's position after the page, or "" */
+	struct pull_item *next;
+};
+
 struct pull_ctx {
 	struct cp_sync *s;
 	const struct sub *sub;
@@ -265,6 +284,14 @@ struct pull_ctx {
 	void *fn_ctx;
 	struct timespec t0;
 	char why[512];
+	/* the pipe */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pull_item *head, *tail;
+	size_t queued;
+	bool done;            /* no more items will come */
+	enum cp_err store_err; /* the storing thread failed: stop reading */
+	size_t skipped;       /* invalid objects (reading side) */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -274,26 +301,58 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* One page from the peer: its valid objects and the cursor after it, together. */
+static void item_free(struct pull_item *it)
+{
+	if (!it)
+		return;
+	for (size_t i = 0; i < it->nvalid; i++)
+		cp_stix_object_unref(it->valid[i]);
+	cp_free(it->valid);
+	cp_free(it->texts);
+	cp_stix_json_texts_release(&it->own_texts);
+	cp_free(it);
+}
+
+/* Copy the page's texts, which the walk frees when the callback returns. */
+static enum cp_err copy_texts(struct cp_stix_json_texts *dst, const struct cp_stix_json_texts *src)
+{
+	size_t last, bytes;
+
+	memset(dst, 0, sizeof(*dst));
+	if (!src->count)
+		return CP_OK;
+	last = src->offsets[src->count - 1];
+	bytes = last + strlen(src->buf + last) + 1;
+	dst->buf = cp_malloc(bytes);
+	dst->offsets = cp_malloc(src->count * sizeof(*dst->offsets));
+	if (!dst->buf || !dst->offsets) {
+		cp_stix_json_texts_release(dst);
+		return CP_ENOMEM;
+	}
+	memcpy(dst->buf, src->buf, bytes);
+	memcpy(dst->offsets, src->offsets, src->count * sizeof(*dst->offsets));
+	dst->count = src->count;
+	return CP_OK;
+}
+
+/* Reading side: validate one page from the peer and queue it for the store. */
 static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 {
 	struct pull_ctx *pc = arg;
-	struct cp_sync *s = pc->s;
-	size_t n = json_array_size(page->objects), nvalid = 0, added = 0;
-	struct cp_stix_object **valid = cp_calloc(n ? n : 1, sizeof(*valid));
-	const char **texts = cp_calloc(n ? n : 1, sizeof(*texts));
+	size_t n = json_array_size(page->objects);
+	struct pull_item *it = cp_calloc(1, sizeof(*it));
 	bool have_texts = page->texts.count == n && n > 0;
-	struct cp_store_add_result *res = cp_calloc(n ? n : 1, sizeof(*res));
-	struct cp_buf ids = CP_BUF_INIT(CP_AUDIT_DETAIL_MAX / 2);
-	struct cp_sync_state next = *pc->st;
 	struct cp_diag d;
 	enum cp_err err = CP_OK;
 
 	cp_diag_init(&d);
-	if (!valid || !res || !texts) {
+	if (!it || !(it->valid = cp_calloc(n ? n : 1, sizeof(*it->valid))) ||
+	    !(it->texts = cp_calloc(n ? n : 1, sizeof(*it->texts))) ||
+	    (have_texts && copy_texts(&it->own_texts, &page->texts))) {
 		err = CP_ENOMEM;
 		goto out;
 	}
+	it->received = n;
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_array_get(page->objects, i);
 		struct cp_stix_object *so = NULL;
@@ -304,7 +363,7 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 		if (err) {
 			/* an invalid object from a peer is its problem, not a reason to stop */
 			const char *id = json_string_value(json_object_get(o, "id"));
-			pc->prog.skipped++;
+			pc->skipped++;
 			CP_LOG_WRN("sync", "%s: object %zu (%s) of a page is not valid STIX 2.1: %s%s%s",
 				   pc->sub->name, i, id ? id : "no id",
 				   d.count ? d.items[0].pointer : "",
@@ -312,30 +371,66 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 			err = CP_OK;
 			continue;
 		}
-		texts[nvalid] = have_texts ? cp_stix_json_text(&page->texts, i) : NULL;
-		valid[nvalid++] = so;
+		it->texts[it->nvalid] = have_texts ? cp_stix_json_text(&it->own_texts, i) : NULL;
+		it->valid[it->nvalid++] = so;
 	}
 	/* the peer's position after this page; without the header the old one stays, and
 	 * the page is read again next time (identical versions are no-ops) */
-	if (page->date_added_last[0])
-		snprintf(next.cursor, sizeof(next.cursor), "%s", page->date_added_last);
+	snprintf(it->cursor, sizeof(it->cursor), "%s", page->date_added_last);
+	pthread_mutex_lock(&pc->lock);
+	while (pc->queued >= PIPE_DEPTH && !pc->store_err)
+		pthread_cond_wait(&pc->cond, &pc->lock);
+	err = pc->store_err;
+	if (!err) {
+		if (pc->tail)
+			pc->tail->next = it;
+		else
+			pc->head = it;
+		pc->tail = it;
+		pc->queued++;
+		it = NULL;
+		pthread_cond_broadcast(&pc->cond);
+	}
+	pthread_mutex_unlock(&pc->lock);
+out:
+	item_free(it);
+	cp_diag_release(&d);
+	return err;
+}
+
+/* Storing side: one page's objects and the cursor after it, in one transaction. */
+static enum cp_err store_item(struct pull_ctx *pc, struct pull_item *it)
+{
+	struct cp_sync *s = pc->s;
+	struct cp_store_add_result *res = cp_calloc(it->nvalid ? it->nvalid : 1, sizeof(*res));
+	struct cp_buf ids = CP_BUF_INIT(CP_AUDIT_DETAIL_MAX / 2);
+	struct cp_sync_state next = *pc->st;
+	size_t added = 0;
+	enum cp_err err = CP_OK;
+
+	if (!res) {
+		err = CP_ENOMEM;
+		goto out;
+	}
+	if (it->cursor[0])
+		snprintf(next.cursor, sizeof(next.cursor), "%s", it->cursor);
 	now_text(next.last_success);
 	next.last_error[0] = '\0';
 	next.failures = 0;
 	if ((err = cp_store_begin(s->store)))
 		goto out;
-	if (nvalid &&
-	    (err = cp_store_add_texts(s->store, pc->sub->local_id, valid, texts, nvalid,
-				      pc->sub->peer->name, res))) {
+	if (it->nvalid &&
+	    (err = cp_store_add_texts(s->store, pc->sub->local_id, it->valid, it->texts,
+				      it->nvalid, pc->sub->peer->name, res))) {
 		cp_store_rollback(s->store);
 		goto out;
 	}
-	for (size_t i = 0; i < nvalid; i++) {
+	for (size_t i = 0; i < it->nvalid; i++) {
 		added += res[i].outcome == CP_STORE_ADDED;
 		if (res[i].outcome == CP_STORE_CONFLICT)
 			CP_LOG_WRN("sync", "%s: %s: a different object with this id and version is "
 					   "already stored; kept ours",
-				   pc->sub->name, cp_stix_object_id(valid[i]));
+				   pc->sub->name, cp_stix_object_id(it->valid[i]));
 	}
 	next.total += added;
 	if ((err = state_save(s->store, &next)) || (err = cp_store_commit(s->store))) {
@@ -346,20 +441,21 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 		cp_sync_notify(s, pc->sub->local_id);
 	*pc->st = next;
 	pc->prog.pages++;
-	pc->prog.received += n;
+	pc->prog.received += it->received;
 	pc->prog.stored += added;
+	pc->prog.skipped = pc->skipped;
 	pc->prog.seconds = seconds_since(&pc->t0);
 	if (pc->fn)
 		pc->fn(&pc->prog, pc->fn_ctx);
 	if (added && s->env.audit) {
-		for (size_t i = 0; i < nvalid; i++)
+		for (size_t i = 0; i < it->nvalid; i++)
 			if (res[i].outcome == CP_STORE_ADDED) {
 				struct cp_time t;
 				char ver[CP_TIME_TEXT_MAX] = "";
-				if (cp_stix_object_modified(valid[i], &t) ||
-				    cp_stix_object_created(valid[i], &t))
+				if (cp_stix_object_modified(it->valid[i], &t) ||
+				    cp_stix_object_created(it->valid[i], &t))
 					cp_time_format(&t, ver);
-				pair(&ids, cp_stix_object_id(valid[i]), ver[0] ? ver : NULL, NULL);
+				pair(&ids, cp_stix_object_id(it->valid[i]), ver[0] ? ver : NULL, NULL);
 			}
 		cp_buf_putc(&ids, ']');
 		audit(s, CP_AUDIT_WRITE, pc->sub->peer->name, "sync pull", pc->sub->local_id, "ok",
@@ -369,14 +465,49 @@ out:
 	if (err)
 		snprintf(pc->why, sizeof(pc->why), "storing a page: %s: %s", cp_err_name(err),
 			 cp_store_errmsg(s->store));
-	for (size_t i = 0; i < nvalid; i++)
-		cp_stix_object_unref(valid[i]);
-	cp_free(valid);
-	cp_free(texts);
 	cp_free(res);
 	cp_buf_release(&ids);
-	cp_diag_release(&d);
 	return err;
+}
+
+static void *storer(void *arg)
+{
+	struct pull_ctx *pc = arg;
+
+	pthread_mutex_lock(&pc->lock);
+	for (;;) {
+		struct pull_item *it;
+		enum cp_err err;
+		while (!pc->head && !pc->done)
+			pthread_cond_wait(&pc->cond, &pc->lock);
+		if (!pc->head)
+			break;
+		it = pc->head;
+		pc->head = it->next;
+		if (!pc->head)
+			pc->tail = NULL;
+		pthread_mutex_unlock(&pc->lock);
+		err = store_item(pc, it);
+		item_free(it);
+		pthread_mutex_lock(&pc->lock);
+		pc->queued--;
+		if (err && !pc->store_err)
+			pc->store_err = err;
+		pthread_cond_broadcast(&pc->cond);
+		if (pc->store_err)
+			break;
+	}
+	/* after a failure nothing more is stored: what is queued is dropped */
+	while (pc->head) {
+		struct pull_item *it = pc->head;
+		pc->head = it->next;
+		item_free(it);
+	}
+	pc->tail = NULL;
+	pc->queued = 0;
+	pthread_cond_broadcast(&pc->cond);
+	pthread_mutex_unlock(&pc->lock);
+	return NULL;
 }
 
 static enum cp_err pull_pass(struct cp_sync *s, const struct sub *sub, struct cp_sync_state *st,
@@ -386,7 +517,8 @@ static enum cp_err pull_pass(struct cp_sync *s, const struct sub *sub, struct cp
 	struct pull_ctx pc;
 	struct cp_taxii_page_req req;
 	char *url = NULL;
-	bool stopped = false;
+	bool stopped = false, started = false;
+	pthread_t th;
 	enum cp_err err;
 
 	memset(&pc, 0, sizeof(pc));
@@ -396,14 +528,21 @@ static enum cp_err pull_pass(struct cp_sync *s, const struct sub *sub, struct cp
 	pc.fn = fn;
 	pc.fn_ctx = fn_ctx;
 	pc.prog.subscription = sub->name;
+	pthread_mutex_init(&pc.lock, NULL);
+	pthread_cond_init(&pc.cond, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &pc.t0);
 	if ((err = make_client(s, sub->peer, &c, why, why_cap)))
-		return err;
+		goto out;
 	url = collection_url(sub->peer, sub->cfg->remote);
 	if (!url) {
 		err = CP_ENOMEM;
 		goto out;
 	}
+	if (pthread_create(&th, NULL, storer, &pc) != 0) {
+		err = CP_ENOMEM;
+		goto out;
+	}
+	started = true;
 	memset(&req, 0, sizeof(req));
 	req.added_after = st->cursor[0] ? st->cursor : NULL;
 	req.limit = s->env.page_limit ? s->env.page_limit : DEFAULT_PAGE_LIMIT;
@@ -411,13 +550,34 @@ static enum cp_err pull_pass(struct cp_sync *s, const struct sub *sub, struct cp
 	err = cp_taxii_client_walk(c, url, &req,
 				   s->env.max_pages ? s->env.max_pages : DEFAULT_MAX_PAGES,
 				   on_pull_page, &pc, &stopped);
+	pthread_mutex_lock(&pc.lock);
+	pc.done = true;
+	pthread_cond_broadcast(&pc.cond);
+	pthread_mutex_unlock(&pc.lock);
+	pthread_join(th, NULL);
+	started = false;
+	/* a storing failure is the cause when the walk stopped because of it */
+	if (pc.store_err) {
+		err = pc.store_err;
+		snprintf(why, why_cap, "%s", pc.why);
+		goto out;
+	}
 	if (err) {
-		snprintf(why, why_cap, "%s", pc.why[0] ? pc.why : cp_taxii_client_error(c));
+		snprintf(why, why_cap, "%s", cp_taxii_client_error(c));
 		goto out;
 	}
 	if (!stopped)
 		now_text(st->caught_up);
 out:
+	if (started) {
+		pthread_mutex_lock(&pc.lock);
+		pc.done = true;
+		pthread_cond_broadcast(&pc.cond);
+		pthread_mutex_unlock(&pc.lock);
+		pthread_join(th, NULL);
+	}
+	pthread_cond_destroy(&pc.cond);
+	pthread_mutex_destroy(&pc.lock);
 	cp_free(url);
 	cp_taxii_client_free(c);
 	return err;
