@@ -14,12 +14,14 @@ set -u
 CP="$1"
 TMP=$(mktemp -d /tmp/cp-sync-XXXXXX)
 declare -A PID PORT COLL
+FAULT_PID=""
 pass=0
 fail=0
 MT='application/taxii+json;version=2.1'
 
 cleanup() {
-	for n in us jp kr; do [ -n "${PID[$n]:-}" ] && kill -9 "${PID[$n]}" 2>/dev/null; done
+	for n in us jp kr x; do [ -n "${PID[$n]:-}" ] && kill -9 "${PID[$n]}" 2>/dev/null; done
+	[ -n "$FAULT_PID" ] && kill "$FAULT_PID" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -202,6 +204,64 @@ check "us audited its push to kr" grep -q 'sync push' "$TMP/audit.txt"
 "$CP" audit --data-dir "$TMP/us" --kind withhold --partner kr --json >"$TMP/audit.txt" 2>&1
 check "us audited withholding AMBER from kr" grep -q 'tlp-ceiling' "$TMP/audit.txt"
 for n in us jp kr; do check "$n audit chain intact" "$CP" audit verify --data-dir "$TMP/$n"; done
+
+# --- a misbehaving peer: 500s, truncated JSON, a page without `next`, a flaky peer,
+# a page that is not an envelope. Node x pulls each of them (one `sync run`).
+cat >"$TMP/fault-ca.tmpl" <<EOF
+cn = "fault CA"
+ca
+cert_signing_key
+expiration_days = 30
+EOF
+cat >"$TMP/fault.tmpl" <<EOF
+cn = "127.0.0.1"
+ip_address = "127.0.0.1"
+tls_www_server
+encryption_key
+signing_key
+expiration_days = 30
+EOF
+certtool --generate-privkey --outfile "$TMP/fault-ca.key" 2>/dev/null
+certtool --generate-self-signed --load-privkey "$TMP/fault-ca.key" --template "$TMP/fault-ca.tmpl" \
+	--outfile "$TMP/fault-ca.crt" 2>/dev/null
+certtool --generate-privkey --outfile "$TMP/fault.key" 2>/dev/null
+certtool --generate-certificate --load-privkey "$TMP/fault.key" --load-ca-certificate "$TMP/fault-ca.crt" \
+	--load-ca-privkey "$TMP/fault-ca.key" --template "$TMP/fault.tmpl" --outfile "$TMP/fault.crt" 2>/dev/null
+python3 "$(dirname "$0")/fault_peer.py" "$TMP/fault.crt" "$TMP/fault.key" "$TMP/fault.port" &
+FAULT_PID=$!
+for _ in $(seq 1 50); do [ -s "$TMP/fault.port" ] && break; sleep 0.1; done
+check "fault peer started" [ -s "$TMP/fault.port" ]
+PORT[x]=$(free_port)
+start x || exit 1
+COLL[x]=$(sed -n 's/^ *- id: \([0-9a-f-]*\)$/\1/p' "$TMP/x/cyberpact.yaml" | head -n 1)
+stop x
+{
+	printf 'peers:\n  - name: bad\n    url: https://127.0.0.1:%s/api1/\n    cacert: %s\n    pull:\n' \
+		"$(cat "$TMP/fault.port")" "$TMP/fault-ca.crt"
+	for m in 00000500 0000007a 0000000e 00000f1a 0000b16e; do
+		printf '      - {remote: %s-0000-4000-8000-000000000000, local: default}\n' "$m"
+	done
+} >>"$TMP/x/cyberpact.yaml"
+"$CP" sync run --data-dir "$TMP/x" >"$TMP/x-run.txt" 2>&1
+check "sync run reports the failed passes (exit 1)" [ $? = 1 ]
+check "page without next: both pages stored" [ "$(rows x "id LIKE 'indicator--00fa000%' AND id != 'indicator--00fa0004-0000-4000-8000-000000000004'")" = 3 ]
+check "flaky peer: stored after retries" [ "$(rows x "id = 'indicator--00fa0004-0000-4000-8000-000000000004'")" = 1 ]
+check "nothing stored from the broken pages" [ "$(rows x)" = 4 ]
+"$CP" sync status --data-dir "$TMP/x" --json >"$TMP/x-status.json" 2>&1
+st() { jq -r "select(.remote | startswith(\"$1\")) | $2" "$TMP/x-status.json"; }
+check "500: error in status" [ -n "$(st 00000500 .last_error)" ]
+check "500: error names the peer and the status" grep -q 'peer bad: GET .*HTTP 500' "$TMP/x-status.json"
+check "truncated: error says not JSON" grep -q 'not JSON' "$TMP/x-status.json"
+check "not an envelope: error says so" grep -q 'not a TAXII envelope' "$TMP/x-status.json"
+check "no-next peer: cursor at its last page" [ "$(st 0000000e .cursor)" = 2024-01-01T00:00:03.000000Z ]
+check "flaky peer: no error left" [ "$(st 00000f1a .last_error)" = "" ]
+check "failures counted" [ "$(st 00000500 .failures)" = 1 ]
+# a second pass: the good subscriptions add nothing, the bad ones fail again
+"$CP" sync run --data-dir "$TMP/x" >/dev/null 2>&1
+check "second pass: no duplicates" [ "$(rows x)" = 4 ]
+"$CP" sync status --data-dir "$TMP/x" --json >"$TMP/x-status.json" 2>&1
+check "failures keep counting" [ "$(st 00000500 .failures)" = 2 ]
+kill "$FAULT_PID" 2>/dev/null
 
 echo "sync: $pass passed, $fail failed"
 [ "$fail" = 0 ]
