@@ -12,9 +12,7 @@ set -u
 CP="$1"
 TMP=$(mktemp -d /tmp/cp-partners-XXXXXX)
 PID=""
-pass=0
-fail=0
-MT='application/taxii+json;version=2.1'
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -22,12 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what="$1"; shift
-	if "$@"; then ok; else bad "$what"; fi
-}
 
 D="$TMP/node"
 start() {
@@ -266,5 +258,4 @@ verify
 check "audit verify detects tampering" [ $? = 1 ]
 check "verify names the record" grep -qw '3' "$TMP/audit.out" "$TMP/audit.err"
 
-echo "partners: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary partners

@@ -7,9 +7,7 @@ CP="$1"
 DATA="${CP_SHARED_DATA:-$(dirname "$0")/../../../shared/data}"
 TMP=$(mktemp -d /tmp/cp-serve-XXXXXX)
 PID=""
-pass=0
-fail=0
-MT='application/taxii+json;version=2.1'
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
@@ -17,12 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what="$1"; shift
-	if "$@"; then ok; else bad "$what"; fi
-}
 
 start() {
 	: >"$TMP/out.log"

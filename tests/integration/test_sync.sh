@@ -15,9 +15,7 @@ CP="$1"
 TMP=$(mktemp -d /tmp/cp-sync-XXXXXX)
 declare -A PID PORT COLL
 FAULT_PID=""
-pass=0
-fail=0
-MT='application/taxii+json;version=2.1'
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	for n in us jp kr x; do [ -n "${PID[$n]:-}" ] && kill -9 "${PID[$n]}" 2>/dev/null; done
@@ -26,25 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what="$1"; shift
-	if "$@"; then ok; else bad "$what"; fi
-}
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 30000))
-		# nothing answers on it (bash's /dev/tcp connects, or fails)
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo 0
-}
 
 start() { # start NAME
 	local n=$1
@@ -143,13 +122,6 @@ done
 envelope 0 50 bbbbbbbb >"$TMP/jp.json"
 check "jp posts its own" [ "$(post jp "$TMP/jp.json")" = 202 ]
 
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-	local deadline=$((SECONDS + $1)); shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.5
-	done
-}
 eq() { [ "$("${@:2}")" = "$1" ]; }
 check "jp converges: 10,000 from us + 50 own" wait_for 90 eq 10050 rows jp
 check "kr converges: 9,000 GREEN of us + 45 GREEN of jp" wait_for 90 eq 9045 rows kr
@@ -263,5 +235,4 @@ check "second pass: no duplicates" [ "$(rows x)" = 4 ]
 check "failures keep counting" [ "$(st 00000500 .failures)" = 2 ]
 kill "$FAULT_PID" 2>/dev/null
 
-echo "sync: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary sync
