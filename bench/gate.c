@@ -45,8 +45,10 @@ static bool can(void *ctx, const char *partner, const char *coll, bool write)
 static bool release(void *ctx, const char *partner, const char *coll,
 		    const struct cp_store_row *row, struct cp_policy_reason *why)
 {
-	struct cp_policy_object o = {NULL, coll, row->origin, &row->facts};
+	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, coll, row->origin, &facts};
 	(void)ctx;
+	cp_taxii_row_facts(row, &facts);
 	return cp_policy_decide(policy, partner, &o, why) == CP_POLICY_RELEASE;
 }
 

@@ -13,6 +13,7 @@
 #include "cyberpact/partners.h"
 #include "cyberpact/policy.h"
 #include "cyberpact/store.h"
+#include "cyberpact/taxii.h"
 #include "common.h"
 
 static const char usage_text[] =
@@ -46,9 +47,13 @@ struct explain {
 static enum cp_err on_version(const struct cp_store_row *row, void *arg)
 {
 	struct explain *ex = arg;
-	struct cp_policy_object o = {NULL, ex->collection_id, row->origin, &row->facts};
+	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, ex->collection_id, row->origin, &facts};
 	struct cp_policy_reason why;
-	enum cp_policy_decision d = cp_policy_decide(ex->policy, ex->partner, &o, &why);
+	enum cp_policy_decision d;
+
+	cp_taxii_row_facts(row, &facts);
+	d = cp_policy_decide(ex->policy, ex->partner, &o, &why);
 
 	ex->versions++;
 	ex->released += d == CP_POLICY_RELEASE;

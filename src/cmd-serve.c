@@ -399,8 +399,10 @@ static bool hook_release(void *pctx, const char *partner, const char *collection
 			 const struct cp_store_row *row, struct cp_policy_reason *why)
 {
 	struct partner_view *v = pctx;
-	struct cp_policy_object o = {NULL, collection_id, row->origin, &row->facts};
+	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, collection_id, row->origin, &facts};
 
+	cp_taxii_row_facts(row, &facts);
 	return v && cp_policy_decide(v->policy, partner, &o, why) == CP_POLICY_RELEASE;
 }
 

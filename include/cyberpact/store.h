@@ -20,8 +20,9 @@
  * stores a page of objects together with the cursor that follows it.
  *
  * Provenance: every stored version records its origin, the partner or peer it came
- * from (NULL: this node made it or a local account posted it). The egress gate reads
- * it (cyberpact/policy.h).
+ * from (NULL: this node made it or a local account posted it), and the marks the
+ * egress gate reads (struct cp_store_marks). The store knows nothing of the policy:
+ * it keeps what its callers give it.
  *
  * Thread-safety: a struct cp_store is used by one thread at a time. Open one per
  * thread (they share the database file; SQLite serialises writers). Connections of
@@ -34,7 +35,6 @@
 #include <pthread.h>
 
 #include "cyberpact/base.h"
-#include "cyberpact/policy.h"
 #include "cyberpact/stix.h"
 
 struct cp_store;
@@ -102,6 +102,21 @@ enum cp_store_add_outcome {
 	CP_STORE_CONFLICT,   /* same (id, version) already stored with different content */
 };
 
+/*
+ * What the egress gate reads from a version's markings, kept with it so that egress
+ * decisions need not parse stored JSON. The store keeps these values and gives them
+ * back; what they mean is the policy module's business (its caller computes them:
+ * cp_taxii_marks_of()). known is false for versions stored without them (by an
+ * older release, or a writer that gave none).
+ */
+struct cp_store_marks {
+	bool known;
+	uint8_t tlp;          /* enum cp_tlp */
+	uint8_t pap;          /* enum cp_pap */
+	bool bad_marking;     /* markings that cannot be read */
+	bool consultation;    /* a consultation object */
+};
+
 struct cp_store_add_result {
 	enum cp_store_add_outcome outcome;
 	struct cp_time date_added; /* of the stored version (the existing one for EXISTING) */
@@ -125,12 +140,14 @@ CP_MUST_CHECK enum cp_err cp_store_add(struct cp_store *s, const char *collectio
 /*
  * The same, with the compact JSON text of each object as the client sent it
  * (texts[i] for objs[i]; cp_stix_json_member_texts()), stored instead of a new
- * serialisation. The caller guarantees that texts[i] is the text objs[i] was parsed
- * from. texts may be NULL, and so may any texts[i].
+ * serialisation, and the marks of each object (marks[i]). The caller guarantees
+ * that texts[i] is the text objs[i] was parsed from. texts and marks may be NULL, and
+ * so may any texts[i].
  */
 CP_MUST_CHECK enum cp_err cp_store_add_texts(struct cp_store *s, const char *collection_id,
 					     struct cp_stix_object *const *objs,
-					     const char *const *texts, size_t count,
+					     const char *const *texts,
+					     const struct cp_store_marks *marks, size_t count,
 					     const char *origin,
 					     struct cp_store_add_result *results);
 
@@ -173,9 +190,8 @@ struct cp_store_row {
 	const char *json; /* the object as received (compact JSON) */
 	size_t json_len;
 	const char *origin; /* partner or peer it came from; NULL: this node */
-	/* what the egress gate reads (id and type point at the fields above), kept
-	 * at ingest (for versions stored by an older release, computed as they are read) */
-	struct cp_policy_facts facts;
+	/* what the writer said about the version's markings (struct cp_store_marks) */
+	struct cp_store_marks marks;
 };
 
 typedef enum cp_err (*cp_store_row_fn)(const struct cp_store_row *row, void *ctx);

@@ -17,6 +17,8 @@
 
 #include <pthread.h>
 
+#include <jansson.h>
+
 #include "cyberpact/base.h"
 #include "cyberpact/config.h"
 #include "cyberpact/store.h"
@@ -98,6 +100,16 @@ CP_MUST_CHECK enum cp_err cp_taxii_server_new(const struct cp_config *cfg,
 					      const char *store_path,
 					      struct cp_taxii_server **out, struct cp_diag *diag);
 void cp_taxii_server_free(struct cp_taxii_server *srv);
+/*
+ * Between the store and the gate: the marks a writer stores with a version
+ * (computed from the object with the policy module's rules), and the gate's facts of
+ * a stored row (from its marks; parsed from its JSON for rows stored without them).
+ * The facts' id and type point into row.
+ */
+struct cp_policy_facts;
+void cp_taxii_marks_of(const json_t *obj, struct cp_store_marks *out);
+void cp_taxii_row_facts(const struct cp_store_row *row, struct cp_policy_facts *out);
+
 /*
  * The mutex the server's store connections take for each write transaction; other
  * writers of the same process (sync) share it so that writers queue instead of

@@ -21,7 +21,8 @@ struct cp__store_ops {
 	void (*rollback)(struct cp_store *s);
 	enum cp_err (*add)(struct cp_store *s, const char *collection_id,
 			   struct cp_stix_object *const *objs, const char *const *texts,
-			   size_t count, const char *origin, struct cp_store_add_result *results);
+			   const struct cp_store_marks *marks, size_t count, const char *origin,
+			   struct cp_store_add_result *results);
 	enum cp_err (*query)(struct cp_store *s, const struct cp_store_filter *f,
 			     int64_t after_us, bool has_after, size_t limit, cp_store_row_fn fn,
 			     void *ctx, struct cp_store_page *page);

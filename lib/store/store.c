@@ -122,20 +122,21 @@ enum cp_err cp_store_collection_get(struct cp_store *s, const char *api_root,
 
 enum cp_err cp_store_add_texts(struct cp_store *s, const char *collection_id,
 			       struct cp_stix_object *const *objs, const char *const *texts,
-			       size_t count, const char *origin, struct cp_store_add_result *results)
+			       const struct cp_store_marks *marks, size_t count, const char *origin,
+			       struct cp_store_add_result *results)
 {
 	if (!collection_id || (count && (!objs || !results)))
 		return CP_EINVAL;
 	if (count == 0)
 		return CP_OK;
-	return s->ops->add(s, collection_id, objs, texts, count, origin, results);
+	return s->ops->add(s, collection_id, objs, texts, marks, count, origin, results);
 }
 
 enum cp_err cp_store_add(struct cp_store *s, const char *collection_id,
 			 struct cp_stix_object *const *objs, size_t count, const char *origin,
 			 struct cp_store_add_result *results)
 {
-	return cp_store_add_texts(s, collection_id, objs, NULL, count, origin, results);
+	return cp_store_add_texts(s, collection_id, objs, NULL, NULL, count, origin, results);
 }
 
 /*

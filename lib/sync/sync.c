@@ -13,6 +13,7 @@
 #include "cyberpact/store.h"
 #include "cyberpact/sync.h"
 #include "cyberpact/taxii-client.h"
+#include "cyberpact/taxii.h"
 #include "common.h"
 
 #define DEFAULT_PAGE_LIMIT 1000
@@ -269,6 +270,7 @@ static void pair(struct cp_buf *b, const char *id, const char *version, const ch
 struct pull_item {
 	struct cp_stix_object **valid;
 	const char **texts;           /* into own_texts, or NULLs */
+	struct cp_store_marks *marks;
 	struct cp_stix_json_texts own_texts;
 	size_t nvalid, received;
 	char cursor[64];              /* the peer's position after the page, or "" */
@@ -309,6 +311,7 @@ static void item_free(struct pull_item *it)
 		cp_stix_object_unref(it->valid[i]);
 	cp_free(it->valid);
 	cp_free(it->texts);
+	cp_free(it->marks);
 	cp_stix_json_texts_release(&it->own_texts);
 	cp_free(it);
 }
@@ -348,6 +351,7 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 	cp_diag_init(&d);
 	if (!it || !(it->valid = cp_calloc(n ? n : 1, sizeof(*it->valid))) ||
 	    !(it->texts = cp_calloc(n ? n : 1, sizeof(*it->texts))) ||
+	    !(it->marks = cp_calloc(n ? n : 1, sizeof(*it->marks))) ||
 	    (have_texts && copy_texts(&it->own_texts, &page->texts))) {
 		err = CP_ENOMEM;
 		goto out;
@@ -372,6 +376,7 @@ static enum cp_err on_pull_page(const struct cp_taxii_page *page, void *arg)
 			continue;
 		}
 		it->texts[it->nvalid] = have_texts ? cp_stix_json_text(&it->own_texts, i) : NULL;
+		cp_taxii_marks_of(o, &it->marks[it->nvalid]);
 		it->valid[it->nvalid++] = so;
 	}
 	/* the peer's position after this page; without the header the old one stays, and
@@ -421,7 +426,7 @@ static enum cp_err store_item(struct pull_ctx *pc, struct pull_item *it)
 		goto out;
 	if (it->nvalid &&
 	    (err = cp_store_add_texts(s->store, pc->sub->local_id, it->valid, it->texts,
-				      it->nvalid, pc->sub->peer->name, res))) {
+				      it->marks, it->nvalid, pc->sub->peer->name, res))) {
 		cp_store_rollback(s->store);
 		goto out;
 	}
@@ -605,9 +610,11 @@ static enum cp_err on_push_row(const struct cp_store_row *row, void *arg)
 {
 	struct push_ctx *pc = arg;
 	const char *peer = pc->sub->peer->name;
-	struct cp_policy_object o = {NULL, pc->sub->local_id, row->origin, &row->facts};
+	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, pc->sub->local_id, row->origin, &facts};
 	struct cp_policy_reason why;
 
+	cp_taxii_row_facts(row, &facts);
 	/* what came from the peer is never sent back to it (no echo) */
 	if (row->origin && strcmp(row->origin, peer) == 0) {
 		pc->n_echo++;

@@ -245,6 +245,41 @@ void cp_taxii_server_set_audit(struct cp_taxii_server *srv, struct cp_audit *aud
 	srv->audit = audit;
 }
 
+/* ------------------------------------------------------- marks, facts */
+
+void cp_taxii_marks_of(const json_t *obj, struct cp_store_marks *out)
+{
+	struct cp_policy_facts f;
+
+	cp_policy_facts_of(obj, &f);
+	memset(out, 0, sizeof(*out));
+	out->known = true;
+	out->tlp = (uint8_t)f.tlp;
+	out->pap = (uint8_t)f.pap;
+	out->bad_marking = f.bad_marking;
+	out->consultation = f.consultation;
+}
+
+void cp_taxii_row_facts(const struct cp_store_row *row, struct cp_policy_facts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (row->marks.known) {
+		out->tlp = (enum cp_tlp)row->marks.tlp;
+		out->pap = (enum cp_pap)row->marks.pap;
+		out->bad_marking = row->marks.bad_marking;
+		out->consultation = row->marks.consultation;
+	} else {
+		/* stored without marks (an older release): read them from the JSON; an
+		 * unreadable object counts as unreadable markings, so it is withheld */
+		json_t *obj = json_loadb(row->json, row->json_len, 0, NULL);
+		cp_policy_facts_of(obj, out);
+		out->bad_marking = out->bad_marking || !obj;
+		json_decref(obj);
+	}
+	out->id = row->id;
+	out->type = row->type;
+}
+
 /* --------------------------------------------------------- permissions */
 
 static bool in_names(char **names, size_t n, const char *id, const char *alias)
@@ -1063,6 +1098,7 @@ static void post_objects(struct ctx *c)
 	const json_t *objs;
 	struct cp_stix_object **valid = NULL;
 	const char **valid_texts = NULL;
+	struct cp_store_marks *marks = NULL;
 	struct cp_stix_json_texts texts = {NULL, NULL, 0};
 	bool have_texts = false;
 	struct cp_store_add_result *res = NULL;
@@ -1120,8 +1156,9 @@ static void post_objects(struct ctx *c)
 			   req->request_id ? req->request_id : "-", texts.count, n);
 	valid = cp_calloc(n ? n : 1, sizeof(*valid));
 	valid_texts = cp_calloc(n ? n : 1, sizeof(*valid_texts));
+	marks = cp_calloc(n ? n : 1, sizeof(*marks));
 	res = cp_calloc(n ? n : 1, sizeof(*res));
-	if (!valid || !valid_texts || !res) {
+	if (!valid || !valid_texts || !marks || !res) {
 		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
 		goto out;
 	}
@@ -1155,6 +1192,7 @@ static void post_objects(struct ctx *c)
 			continue;
 		}
 		valid_texts[nvalid] = have_texts ? cp_stix_json_text(&texts, i) : NULL;
+		cp_taxii_marks_of(o, &marks[nvalid]);
 		valid[nvalid++] = so;
 	}
 	/* the objects and their status resource are one transaction: a status that says
@@ -1166,7 +1204,7 @@ static void post_objects(struct ctx *c)
 	}
 	in_tx = true;
 	if (nvalid) {
-		err = cp_store_add_texts(c->store, c->coll.id, valid, valid_texts, nvalid,
+		err = cp_store_add_texts(c->store, c->coll.id, valid, valid_texts, marks, nvalid,
 					 c->req->partner, res);
 		if (err) {
 			store_error(c->resp, err, c->store);
@@ -1253,6 +1291,7 @@ out:
 		cp_stix_object_unref(valid[i]);
 	cp_free(valid);
 	cp_free(valid_texts);
+	cp_free(marks);
 	cp_stix_json_texts_release(&texts);
 	cp_free(res);
 	json_decref(env);

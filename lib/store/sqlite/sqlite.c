@@ -25,11 +25,10 @@ struct sqlite_store {
 
 /*
  * Schema 2. Version rows carry is_first/is_last so that match[version]=first|last is
- * an indexed column test, origin (provenance for the egress gate) and what the gate
- * reads from an object (struct cp_policy_facts: tlp, pap and the gate flags below),
- * so that egress decisions need no JSON parsing. Store files of schema 1 are upgraded
- * in place when opened; their rows are marked GATE_UNKNOWN and the query computes the
- * facts from the JSON as it reads them.
+ * an indexed column test, origin (provenance for the egress gate) and the marks the
+ * writer gave (struct cp_store_marks: tlp, pap and the gate flags below), so that
+ * egress decisions need no JSON parsing. Store files of schema 1 are upgraded in
+ * place when opened; their rows, like rows written without marks, are GATE_UNKNOWN.
  */
 #define GATE_BAD_MARKING 1u
 #define GATE_CONSULTATION 2u
@@ -427,7 +426,8 @@ static bool same_json(const char *old, const char *json, const json_t *obj)
 }
 
 static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const char *coll,
-			   struct cp_stix_object *o, const char *text, const char *origin,
+			   struct cp_stix_object *o, const char *text,
+			   const struct cp_store_marks *marks, const char *origin,
 			   int64_t *next_added, struct cp_store_add_result *res)
 {
 	const char *id = cp_stix_object_id(o);
@@ -436,7 +436,6 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	char *dumped = NULL;
 	const char *json = text;
 	bool first, last, none;
-	struct cp_policy_facts facts;
 	int rc;
 	enum cp_err err = CP_OK;
 
@@ -531,11 +530,17 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	sqlite3_bind_int(a->insert, 10, last);
 	sqlite3_bind_text(a->insert, 11, json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(a->insert, 12, origin, -1, SQLITE_STATIC);
-	cp_policy_facts_of(cp_stix_object_json(o), &facts);
-	sqlite3_bind_int(a->insert, 13, (int)facts.tlp);
-	sqlite3_bind_int(a->insert, 14, (int)facts.pap);
-	sqlite3_bind_int(a->insert, 15, (int)((facts.bad_marking ? GATE_BAD_MARKING : 0) |
-					      (facts.consultation ? GATE_CONSULTATION : 0)));
+	if (marks && marks->known) {
+		sqlite3_bind_int(a->insert, 13, marks->tlp);
+		sqlite3_bind_int(a->insert, 14, marks->pap);
+		sqlite3_bind_int(a->insert, 15,
+				 (int)((marks->bad_marking ? GATE_BAD_MARKING : 0) |
+				       (marks->consultation ? GATE_CONSULTATION : 0)));
+	} else {
+		sqlite3_bind_int(a->insert, 13, 0);
+		sqlite3_bind_int(a->insert, 14, 0);
+		sqlite3_bind_int(a->insert, 15, (int)GATE_UNKNOWN);
+	}
 	if ((err = step_done(st, a->insert, "insert object")))
 		goto out;
 	res->outcome = CP_STORE_ADDED;
@@ -547,8 +552,8 @@ out:
 }
 
 static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_object *const *objs,
-			  const char *const *texts, size_t count, const char *origin,
-			  struct cp_store_add_result *results)
+			  const char *const *texts, const struct cp_store_marks *marks,
+			  size_t count, const char *origin, struct cp_store_add_result *results)
 {
 	struct sqlite_store *st = S(s);
 	struct add_ctx *a = &st->a;
@@ -580,8 +585,8 @@ static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_o
 		next_added = sqlite3_column_int64(a->last_added, 0) + 1;
 	sqlite3_reset(a->last_added);
 	for (size_t i = 0; i < count; i++)
-		if ((err = add_one(st, a, coll, objs[i], texts ? texts[i] : NULL, origin,
-				   &next_added, &results[i])))
+		if ((err = add_one(st, a, coll, objs[i], texts ? texts[i] : NULL,
+				   marks ? &marks[i] : NULL, origin, &next_added, &results[i])))
 			goto out;
 out:
 	return write_end(st, own, err);
@@ -692,27 +697,13 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 		row.json_len = (size_t)sqlite3_column_bytes(q, 6);
 		row.origin = (const char *)sqlite3_column_text(q, 7);
 		gate = (unsigned)sqlite3_column_int(q, 10);
-		memset(&row.facts, 0, sizeof(row.facts));
-		row.facts.id = row.id;
-		row.facts.type = row.type;
-		if (gate & GATE_UNKNOWN) {
-			/* stored before the facts were kept (schema 1): read them from the
-			 * JSON, here, so that every reader gets them the same way */
-			struct cp_policy_facts jf;
-			json_t *obj = row.json ? json_loadb(row.json, row.json_len, 0, NULL)
-					       : NULL;
-			cp_policy_facts_of(obj, &jf);
-			row.facts.tlp = jf.tlp;
-			row.facts.pap = jf.pap;
-			/* an unreadable object counts as unreadable markings: withheld */
-			row.facts.bad_marking = !obj || jf.bad_marking;
-			row.facts.consultation = jf.consultation;
-			json_decref(obj);
-		} else {
-			row.facts.tlp = (enum cp_tlp)sqlite3_column_int(q, 8);
-			row.facts.pap = (enum cp_pap)sqlite3_column_int(q, 9);
-			row.facts.bad_marking = gate & GATE_BAD_MARKING;
-			row.facts.consultation = gate & GATE_CONSULTATION;
+		memset(&row.marks, 0, sizeof(row.marks));
+		row.marks.known = !(gate & GATE_UNKNOWN);
+		if (row.marks.known) {
+			row.marks.tlp = (uint8_t)sqlite3_column_int(q, 8);
+			row.marks.pap = (uint8_t)sqlite3_column_int(q, 9);
+			row.marks.bad_marking = gate & GATE_BAD_MARKING;
+			row.marks.consultation = gate & GATE_CONSULTATION;
 		}
 		if (!row.id || !row.type || !row.spec_version || !row.version || !row.json) {
 			err = CP_ENOMEM;

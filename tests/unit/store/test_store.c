@@ -96,7 +96,7 @@ struct rows {
 	char versions[64][40];
 	char origins[64][32];
 	struct cp_time added[64];
-	struct cp_policy_facts facts[64];
+	struct cp_store_marks marks[64];
 };
 
 static enum cp_err collect(const struct cp_store_row *row, void *ctx)
@@ -107,7 +107,7 @@ static enum cp_err collect(const struct cp_store_row *row, void *ctx)
 		snprintf(r->versions[r->count], 40, "%s", row->version);
 		r->added[r->count] = row->date_added;
 		snprintf(r->origins[r->count], 32, "%s", row->origin ? row->origin : "(none)");
-		r->facts[r->count] = row->facts;
+		r->marks[r->count] = row->marks;
 	}
 	r->count++;
 	return CP_OK;
@@ -463,32 +463,34 @@ static void transactions(void **state)
 	cp_stix_object_unref(o2);
 }
 
-/* The gate's facts are kept with each version. */
-static void gate_facts(void **state)
+/* The marks a writer gives are kept with each version and given back as they were. */
+static void marks_kept(void **state)
 {
 	struct fixture *fx = *state;
-	const char *text =
-		"{\"type\":\"indicator\",\"spec_version\":\"2.1\","
-		"\"id\":\"indicator--00000009-0000-4000-8000-000000000000\","
-		"\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"2020-01-01T00:00:00.000Z\","
-		"\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","
-		"\"valid_from\":\"2020-01-01T00:00:00Z\",\"x_cyberpact_consultation_id\":\"c1\","
-		"\"object_marking_refs\":[\"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003\","
-		"\"marking-definition--c43594d1-4b11-4c59-93ab-1c9b14d53ce9\"]}";
-	json_t *j = json_loads(text, 0, NULL);
-	struct cp_stix_object *o = NULL;
+	struct cp_stix_object *objs[2] = {indicator(9, 1, "a"), indicator(10, 1, "b")};
+	struct cp_store_marks marks[2] = {{true, 4, 2, false, true}, {true, 1, 0, true, false}};
+	struct cp_store_add_result res[2];
 	struct cp_store_filter f = {.collection_id = COLL};
 	struct rows r;
 	struct cp_store_page page;
 
-	assert_int_equal(cp_stix_object_new(j, 0, NULL, &o), CP_OK);
-	add1(fx->s, COLL, o, CP_STORE_ADDED, NULL);
+	assert_int_equal(cp_store_add_texts(fx->s, COLL, objs, NULL, marks, 2, NULL, res), CP_OK);
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_true(r.marks[0].known);
+	assert_int_equal(r.marks[0].tlp, 4);
+	assert_int_equal(r.marks[0].pap, 2);
+	assert_true(r.marks[0].consultation);
+	assert_false(r.marks[0].bad_marking);
+	assert_true(r.marks[1].known && r.marks[1].bad_marking && !r.marks[1].consultation);
+	assert_int_equal(r.marks[1].tlp, 1);
+	/* without marks: not known, for the reader to work out */
+	add1(fx->s, COLL, indicator(11, 1, "c"), CP_STORE_ADDED, NULL);
+	f.ids = (const char *const[]){"indicator--0000000b-0000-4000-8000-000000000000"};
+	f.id_count = 1;
 	assert_int_equal(query(fx->s, &f, &r, &page), 1);
-	assert_int_equal(r.facts[0].tlp, CP_TLP_AMBER_STRICT);
-	assert_int_equal(r.facts[0].pap, CP_PAP_GREEN);
-	assert_true(r.facts[0].consultation);
-	assert_false(r.facts[0].bad_marking);
-	json_decref(j);
+	assert_false(r.marks[0].known);
+	cp_stix_object_unref(objs[0]);
+	cp_stix_object_unref(objs[1]);
 }
 
 /* The same (id, version) with members in another order is the same version. */
@@ -584,8 +586,8 @@ static void upgrade_from_schema_1(void **state)
 	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
 	assert_int_equal(query(fx->s, &f, &r, &page), 1);
 	assert_string_equal(r.ids[0], "indicator--1");
-	/* the gate's facts of such rows come from their JSON: TLP:RED here */
-	assert_int_equal(r.facts[0].tlp, CP_TLP_RED);
+	/* such rows have no marks; the gate's caller reads them from the JSON */
+	assert_false(r.marks[0].known);
 	assert_int_equal(cp_store_status_get(fx->s, "api1", "s1", &owner, &json), CP_OK);
 	assert_null(owner);
 	cp_free(json);
@@ -617,7 +619,7 @@ int main(void)
 		cmocka_unit_test(open_errors),
 		cmocka_unit_test_setup_teardown(batch_is_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(transactions, setup, teardown),
-		cmocka_unit_test_setup_teardown(gate_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(marks_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(key_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(upgrade_from_schema_1, setup, teardown),

@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 #include "cyberpact/policy.h"
+#include "cyberpact/store.h"
 #include "cyberpact/taxii.h"
 
 #define SHARED "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
@@ -55,8 +56,10 @@ static bool hook_release(void *pctx, const char *partner, const char *coll,
 			 const struct cp_store_row *row, struct cp_policy_reason *why)
 {
 	struct fixture *fx = pctx;
-	struct cp_policy_object o = {NULL, coll, row->origin, &row->facts};
+	struct cp_policy_facts facts;
+	struct cp_policy_object o = {NULL, coll, row->origin, &facts};
 
+	cp_taxii_row_facts(row, &facts);
 	return cp_policy_decide(fx->policy, partner, &o, why) == CP_POLICY_RELEASE;
 }
 
@@ -413,12 +416,55 @@ static void no_hooks_no_partners(void **state)
 	json_decref(j);
 }
 
+/* Versions stored without marks (an older release) are judged from their JSON. */
+static void rows_without_marks(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store *s = NULL;
+	static const char *const tlps[] = {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+					   "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"};
+	unsigned st;
+	json_t *j;
+
+	assert_int_equal(cp_store_open_sqlite(fx->path, &s, NULL), CP_OK);
+	for (int k = 0; k < 2; k++) {
+		char text[600];
+		struct cp_stix_object *o = NULL;
+		struct cp_store_add_result res;
+		json_t *obj;
+		snprintf(text, sizeof(text),
+			 "{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+			 "\"id\":\"indicator--eeeeeee%d-0000-4000-8000-000000000000\","
+			 "\"created\":\"2021-01-01T00:00:00.000Z\",\"modified\":\"2021-01-01T00:00:00.000Z\","
+			 "\"pattern\":\"[ipv4-addr:value = '10.2.0.%d']\",\"pattern_type\":\"stix\","
+			 "\"valid_from\":\"2021-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]}",
+			 k, k, tlps[k]);
+		obj = json_loads(text, 0, NULL);
+		assert_int_equal(cp_stix_object_new(obj, 0, NULL, &o), CP_OK);
+		/* no marks given */
+		assert_int_equal(cp_store_add(s, SHARED, &o, 1, NULL, &res), CP_OK);
+		cp_stix_object_unref(o);
+		json_decref(obj);
+	}
+	cp_store_close(s);
+	/* RED without marks: still withheld; GREEN: released to us */
+	j = call(fx, "GET", BASE "objects/indicator--eeeeeee0-0000-4000-8000-000000000000/", US, NULL,
+		 0, NULL, &st, NULL);
+	assert_int_equal(st, 404);
+	json_decref(j);
+	j = call(fx, "GET", BASE "objects/indicator--eeeeeee1-0000-4000-8000-000000000000/", US, NULL,
+		 0, NULL, &st, NULL);
+	assert_int_equal(st, 200);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(matrix, setup, teardown),
 		cmocka_unit_test_setup_teardown(listings_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_hooks_no_partners, setup, teardown),
+		cmocka_unit_test_setup_teardown(rows_without_marks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
