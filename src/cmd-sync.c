@@ -17,6 +17,7 @@
 static const char usage_text[] =
 	"usage: cyberpact sync status [--data-dir DIR] [--config FILE] [--json]\n"
 	"       cyberpact sync run [--peer P] [--data-dir DIR] [--config FILE] [--quiet]\n"
+	"       cyberpact sync reset [--peer P] [--data-dir DIR] [--config FILE]\n"
 	"\n"
 	"The node's sync subscriptions with its peers (the peers: section of the\n"
 	"configuration; docs/SYNC.md).\n"
@@ -26,6 +27,9 @@ static const char usage_text[] =
 	"            failures and the last error\n"
 	"  run       one pass of every subscription (of peer P) now, with progress on\n"
 	"            stderr; exit 0 if every pass succeeded, 1 if one failed\n"
+	"  reset     forget the cursors (of peer P's subscriptions): the next pass starts\n"
+	"            from the beginning, e.g. after an agreement was widened; what is\n"
+	"            stored is unchanged and nothing is stored twice\n"
 	"\n"
 	"  --peer P          only the subscriptions of peer P\n"
 	"  --data-dir DIR    the node's data directory (default ./data)\n"
@@ -274,12 +278,40 @@ out:
 	return rc;
 }
 
+static int reset(int argc, char **argv)
+{
+	struct opts o;
+	struct cp_config cfg;
+	char store[4096];
+	size_t n = 0;
+	int rc = parse(argc, argv, &o);
+	enum cp_err err;
+
+	if (rc >= 0)
+		return rc;
+	if (!load_config(&o, &cfg))
+		return CP_EXIT_ERROR;
+	snprintf(store, sizeof(store), "%s/store.db", cfg.data_dir);
+	err = cp_sync_reset(&cfg, store, o.peer, &n);
+	if (err == CP_ENOTFOUND)
+		fprintf(stderr, "cyberpact sync: no subscriptions with peer '%s'\n", o.peer);
+	else if (err)
+		fprintf(stderr, "cyberpact sync: cannot reset the cursors in '%s': %s\n", store,
+			cp_strerror(err));
+	else
+		printf("%zu subscription(s) will start from the beginning at their next pass\n", n);
+	cp_config_release(&cfg);
+	return err ? CP_EXIT_ERROR : CP_EXIT_OK;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return status(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return run(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "reset") == 0)
+		return reset(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(usage_text, stdout);
 		return CP_EXIT_OK;

@@ -108,4 +108,15 @@ typedef void (*cp_sync_state_fn)(const struct cp_sync_state *st, void *ctx);
 CP_MUST_CHECK enum cp_err cp_sync_status(const struct cp_config *cfg, const char *store_path,
 					 cp_sync_state_fn fn, void *ctx);
 
+/*
+ * Forget the cursors of the subscriptions of peer (NULL: of every peer), so that the
+ * next pass starts from the beginning: after an agreement was widened (a pull's
+ * cursor has moved past versions the peer withheld then) or to send everything to a
+ * peer again. Nothing stored changes, and versions already there are not stored
+ * twice. *count says how many subscriptions were reset. CP_ENOTFOUND if peer has no
+ * subscriptions.
+ */
+CP_MUST_CHECK enum cp_err cp_sync_reset(const struct cp_config *cfg, const char *store_path,
+					const char *peer, size_t *count);
+
 #endif /* CYBERPACT_SYNC_H */

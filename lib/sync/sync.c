@@ -1037,3 +1037,33 @@ enum cp_err cp_sync_status(const struct cp_config *cfg, const char *store_path,
 	cp_sync_free(s);
 	return err;
 }
+
+enum cp_err cp_sync_reset(const struct cp_config *cfg, const char *store_path, const char *peer,
+			  size_t *count)
+{
+	struct cp_sync_env env;
+	struct cp_sync *s = NULL;
+	enum cp_err err;
+
+	*count = 0;
+	memset(&env, 0, sizeof(env));
+	env.cfg = cfg;
+	env.store_path = store_path;
+	if ((err = cp_sync_new(&env, &s, NULL)))
+		return err;
+	for (size_t i = 0; i < s->sub_count && !err; i++) {
+		struct cp_sync_state st;
+		if (peer && strcmp(peer, s->subs[i].peer->name) != 0)
+			continue;
+		if ((err = state_load(s->store, s->subs[i].name, &st)))
+			break;
+		st.cursor[0] = '\0';
+		st.caught_up[0] = '\0';
+		if (!(err = state_save(s->store, &st)))
+			(*count)++;
+	}
+	cp_sync_free(s);
+	if (!err && peer && *count == 0)
+		err = CP_ENOTFOUND;
+	return err;
+}

@@ -233,6 +233,15 @@ check "failures counted" [ "$(st 00000500 .failures)" = 1 ]
 check "second pass: no duplicates" [ "$(rows x)" = 4 ]
 "$CP" sync status --data-dir "$TMP/x" --json >"$TMP/x-status.json" 2>&1
 check "failures keep counting" [ "$(st 00000500 .failures)" = 2 ]
+# reset: the cursors start over, the next pass reads everything again, stores nothing twice
+check "sync reset" "$CP" sync reset --peer bad --data-dir "$TMP/x"
+"$CP" sync status --data-dir "$TMP/x" --json >"$TMP/x-status.json" 2>&1
+check "reset: cursor forgotten" [ "$(st 0000000e .cursor)" = "" ]
+"$CP" sync run --data-dir "$TMP/x" >/dev/null 2>&1
+"$CP" sync status --data-dir "$TMP/x" --json >"$TMP/x-status.json" 2>&1
+check "reset: read again to the end" [ "$(st 0000000e .cursor)" = 2024-01-01T00:00:03.000000Z ]
+check "reset: nothing stored twice" [ "$(rows x)" = 4 ]
+check "sync reset of an unknown peer exit 2" bash -c "'$CP' sync reset --peer nobody --data-dir '$TMP/x' 2>/dev/null; [ \$? = 2 ]"
 kill "$FAULT_PID" 2>/dev/null
 
 summary sync
