@@ -458,6 +458,66 @@ static void rows_without_marks(void **state)
 	json_decref(j);
 }
 
+/*
+ * Versions are judged one by one: an object whose first version is GREEN and whose
+ * newer version is AMBER shows jp (GREEN ceiling) only the GREEN version, and the
+ * "last" views (object, manifest) show it nothing rather than an older version as
+ * if it were the newest.
+ */
+static void versions_judged_one_by_one(void **state)
+{
+	struct fixture *fx = *state;
+	const char *id = "indicator--dddddddd-0000-4000-8000-000000000000";
+	const struct cp_taxii_param all = {"match[version]", "all"};
+	char body[1400], path[200];
+	unsigned st;
+	json_t *j;
+
+	snprintf(body, sizeof(body),
+		 "{\"objects\":["
+		 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		 "\"created\":\"2021-01-01T00:00:00.000Z\",\"modified\":\"2021-01-01T00:00:00.000Z\","
+		 "\"pattern\":\"[ipv4-addr:value = '10.3.0.1']\",\"pattern_type\":\"stix\","
+		 "\"valid_from\":\"2021-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]},"
+		 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+		 "\"created\":\"2021-01-01T00:00:00.000Z\",\"modified\":\"2021-02-01T00:00:00.000Z\","
+		 "\"pattern\":\"[ipv4-addr:value = '10.3.0.1']\",\"pattern_type\":\"stix\","
+		 "\"valid_from\":\"2021-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\"]}]}",
+		 id, cp_stix_tlp_marking_id(CP_TLP_GREEN), id, cp_stix_tlp_marking_id(CP_TLP_AMBER));
+	j = call(fx, "POST", BASE "objects/", OWN, NULL, 0, body, &st, NULL);
+	assert_int_equal(st, 202);
+	json_decref(j);
+
+	snprintf(path, sizeof(path), BASE "objects/%s/versions/", id);
+	j = call(fx, "GET", path, JP, NULL, 0, NULL, &st, NULL);
+	assert_int_equal(st, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "versions")), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "versions"), 0)),
+			    "2021-01-01T00:00:00.000Z");
+	json_decref(j);
+	j = call(fx, "GET", path, US, NULL, 0, NULL, &st, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "versions")), 2);
+	json_decref(j);
+
+	snprintf(path, sizeof(path), BASE "objects/%s/", id);
+	j = call(fx, "GET", path, JP, NULL, 0, NULL, &st, NULL);
+	assert_int_equal(st, 404); /* its last version is AMBER */
+	json_decref(j);
+	j = call(fx, "GET", path, JP, &all, 1, NULL, &st, NULL);
+	assert_int_equal(st, 200);
+	assert_int_equal(json_array_size(json_object_get(j, "objects")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "objects"), 0), "modified")),
+			    "2021-01-01T00:00:00.000Z");
+	json_decref(j);
+	j = call(fx, "GET", path, US, NULL, 0, NULL, &st, NULL);
+	assert_int_equal(st, 200);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "objects"), 0), "modified")),
+			    "2021-02-01T00:00:00.000Z");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +525,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(listings_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_hooks_no_partners, setup, teardown),
 		cmocka_unit_test_setup_teardown(rows_without_marks, setup, teardown),
+		cmocka_unit_test_setup_teardown(versions_judged_one_by_one, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
