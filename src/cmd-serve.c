@@ -1093,6 +1093,12 @@ out:
 		MHD_stop_daemon(d);
 	if (n)
 		cp_sync_free(n->sync);
+	if (n && n->taxii) {
+		struct cp_taxii_write_stats ws;
+		cp_taxii_server_write_stats(n->taxii, &ws);
+		if (ws.posts)
+			CP_LOG_INF("serve", "stored %lu POSTs in %lu commits", ws.posts, ws.commits);
+	}
 	if (n) {
 		cp_taxii_server_free(n->taxii);
 		cp_audit_close(n->audit);

@@ -118,6 +118,16 @@ void cp_taxii_row_facts(const struct cp_store_row *row, struct cp_policy_facts *
 pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv);
 
 /*
+ * Concurrent POSTs share commits (group commit). Since the server was made: the
+ * write transactions that stored POSTs, the POSTs stored (or failed in the store);
+ * and now: the POSTs waiting for their write (queued or being written).
+ */
+struct cp_taxii_write_stats {
+	unsigned long commits, posts, waiting;
+};
+void cp_taxii_server_write_stats(struct cp_taxii_server *srv, struct cp_taxii_write_stats *out);
+
+/*
  * Called after a POST has committed new versions to a collection (from the request's
  * thread), e.g. to wake sync pushes at once. NULL: none.
  */

@@ -17,6 +17,13 @@ struct cp_taxii_server {
 	struct cp_store **idle; /* store connections not in use */
 	size_t idle_count, idle_cap;
 	pthread_mutex_t write_lock; /* one writer at a time, shared by every connection */
+	/* group commit of POSTs (post_objects): queued writes, and whether a leader is
+	 * committing a group right now */
+	pthread_mutex_t group_lock;
+	pthread_cond_t group_done;
+	struct write_job *queue, **queue_tail;
+	bool group_busy;
+	struct cp_taxii_write_stats stats; /* under group_lock */
 	const struct cp_taxii_policy *policy;
 	struct cp_audit *audit;
 	cp_taxii_write_fn on_write;
@@ -181,6 +188,9 @@ enum cp_err cp_taxii_server_new(const struct cp_config *cfg, const char *store_p
 	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->write_lock, NULL);
+	pthread_mutex_init(&srv->group_lock, NULL);
+	pthread_cond_init(&srv->group_done, NULL);
+	srv->queue_tail = &srv->queue;
 	err = cp_store_open_sqlite(store_path, &s, diag);
 	if (err)
 		goto fail;
@@ -220,6 +230,8 @@ void cp_taxii_server_free(struct cp_taxii_server *srv)
 	cp_free(srv->idle);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->write_lock);
+	pthread_mutex_destroy(&srv->group_lock);
+	pthread_cond_destroy(&srv->group_done);
 	cp_free(srv->store_path);
 	cp_free(srv);
 }
@@ -238,6 +250,13 @@ void cp_taxii_server_set_write_hook(struct cp_taxii_server *srv, cp_taxii_write_
 pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv)
 {
 	return &srv->write_lock;
+}
+
+void cp_taxii_server_write_stats(struct cp_taxii_server *srv, struct cp_taxii_write_stats *out)
+{
+	pthread_mutex_lock(&srv->group_lock);
+	*out = srv->stats;
+	pthread_mutex_unlock(&srv->group_lock);
 }
 
 void cp_taxii_server_set_audit(struct cp_taxii_server *srv, struct cp_audit *audit)
@@ -1090,6 +1109,191 @@ static const char *obj_version(const json_t *o)
 	return json_is_string(m) ? json_string_value(m) : NULL;
 }
 
+/*
+ * Group commit. A POST parses and validates its envelope in its own thread, then
+ * queues its write (a job) and waits. Whichever waiting thread finds no group being
+ * committed becomes the leader: it takes every queued job (up to GROUP_MAX_OBJECTS),
+ * stores them, with their status resources, in one transaction on its own store
+ * connection, commits once and wakes their threads. Under concurrent POSTs one
+ * commit (WAL frames, fdatasync, checkpoint) serves several envelopes; a lone POST
+ * is a group of one and costs what it did before.
+ *
+ * Each job's answer is exactly what it would be alone: a job sees the jobs before it
+ * in its group as it would see them committed just before it, and if anything in a
+ * group fails, the group is rolled back and every job runs again in a transaction
+ * of its own, so one job's failure is its own.
+ */
+#define GROUP_MAX_OBJECTS 20000
+
+struct write_job {
+	struct write_job *next;
+	/* in */
+	const char *coll, *root, *owner;
+	const char *partner;
+	struct cp_stix_object **valid;
+	const char **texts;
+	const struct cp_store_marks *marks;
+	size_t nvalid;
+	/* out, rebuilt if the job runs again */
+	struct status *st;
+	size_t bad_len, n_bad;   /* st->bad as the thread left it (invalid objects) */
+	struct cp_store_add_result *res;
+	struct cp_buf out;       /* the status resource */
+	char id[CP_STIX_ID_MAX]; /* status--UUID */
+	enum cp_err err;
+	char errmsg[256];
+	bool done;
+};
+
+/* Store one job's objects and its status resource (inside a transaction). */
+static enum cp_err job_write(struct cp_store *s, struct write_job *j)
+{
+	struct status *st = j->st;
+	char ts[CP_TIME_TEXT_MAX];
+	struct cp_time now = cp_time_now();
+	size_t total;
+	enum cp_err err;
+
+	st->bad.len = j->bad_len;
+	st->n_bad = j->n_bad;
+	st->ok.len = 0;
+	st->n_ok = 0;
+	j->out.len = 0;
+	if (j->nvalid &&
+	    (err = cp_store_add_texts(s, j->coll, j->valid, j->texts, j->marks, j->nvalid,
+				      j->partner, j->res)))
+		return err;
+	for (size_t i = 0; i < j->nvalid; i++) {
+		const char *ver = obj_version(cp_stix_object_json(j->valid[i]));
+		char added[CP_TIME_TEXT_MAX];
+		if (!ver) {
+			cp_time_format_digits(&j->res[i].date_added, 6, added);
+			ver = added;
+		}
+		if (j->res[i].outcome == CP_STORE_CONFLICT)
+			status_entry(&st->bad, &st->n_bad, cp_stix_object_id(j->valid[i]), ver,
+				     "a different object with this id and version is already "
+				     "stored");
+		else
+			status_entry(&st->ok, &st->n_ok, cp_stix_object_id(j->valid[i]), ver,
+				     j->res[i].outcome == CP_STORE_EXISTING ? "already stored"
+									    : NULL);
+	}
+	total = st->n_ok + st->n_bad;
+	cp_time_format_digits(&now, 6, ts);
+	cp_buf_printf(&j->out,
+		      "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+		      "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+		      "\"pending_count\":0",
+		      j->id + 8, ts, total, st->n_ok, st->n_bad);
+	if (st->n_ok) {
+		cp_buf_puts(&j->out, ",\"successes\":[");
+		cp_buf_append(&j->out, st->ok.ptr, st->ok.len);
+		cp_buf_putc(&j->out, ']');
+	}
+	if (st->n_bad) {
+		cp_buf_puts(&j->out, ",\"failures\":[");
+		cp_buf_append(&j->out, st->bad.ptr, st->bad.len);
+		cp_buf_putc(&j->out, ']');
+	}
+	cp_buf_putc(&j->out, '}');
+	if (cp_buf_finish(&j->out) || cp_buf_finish(&st->ok) || cp_buf_finish(&st->bad))
+		return CP_ENOMEM;
+	return cp_store_status_put(s, j->root, j->id + 8, j->owner, j->out.ptr);
+}
+
+static void job_fail(struct write_job *j, enum cp_err err, struct cp_store *s)
+{
+	j->err = err;
+	snprintf(j->errmsg, sizeof(j->errmsg), "%s", cp_store_errmsg(s));
+}
+
+/* One transaction for jobs..end (exclusive); CP_OK when all of them committed. */
+static enum cp_err group_write(struct cp_store *s, struct write_job *jobs,
+			       struct write_job *end, struct write_job **failed)
+{
+	enum cp_err err = cp_store_begin(s);
+
+	*failed = NULL;
+	if (err)
+		return err;
+	for (struct write_job *j = jobs; j != end; j = j->next)
+		if ((err = job_write(s, j))) {
+			*failed = j;
+			cp_store_rollback(s);
+			return err;
+		}
+	return cp_store_commit(s);
+}
+
+/* Store a group of jobs; returns the number of transactions it took. */
+static unsigned long run_group(struct cp_store *s, struct write_job *jobs)
+{
+	struct write_job *failed;
+	enum cp_err err = group_write(s, jobs, NULL, &failed);
+	unsigned long n = 0;
+
+	if (!err) {
+		for (struct write_job *j = jobs; j; j = j->next)
+			j->err = CP_OK;
+		return 1;
+	}
+	if (!jobs->next) {
+		job_fail(jobs, err, s);
+		return 1;
+	}
+	/* rolled back, or the commit failed: each job again, alone */
+	for (struct write_job *j = jobs; j; j = j->next, n++)
+		if ((j->err = group_write(s, j, j->next, &failed)))
+			job_fail(j, j->err, s);
+	return n;
+}
+
+/* Queue a job and return when it has been committed or has failed (j->err). */
+static void group_submit(struct cp_taxii_server *srv, struct cp_store *s, struct write_job *j)
+{
+	pthread_mutex_lock(&srv->group_lock);
+	*srv->queue_tail = j;
+	srv->queue_tail = &j->next;
+	srv->stats.waiting++;
+	while (!j->done) {
+		struct write_job *group, **tail;
+		size_t objects = 0, n = 0;
+		unsigned long commits;
+
+		if (srv->group_busy) {
+			pthread_cond_wait(&srv->group_done, &srv->group_lock);
+			continue;
+		}
+		/* lead: take queued jobs up to the size limit (always at least one) */
+		group = srv->queue;
+		tail = &srv->queue;
+		while (*tail && (!n || objects + (*tail)->nvalid <= GROUP_MAX_OBJECTS)) {
+			objects += (*tail)->nvalid;
+			n++;
+			tail = &(*tail)->next;
+		}
+		srv->queue = *tail;
+		if (!srv->queue)
+			srv->queue_tail = &srv->queue;
+		*tail = NULL;
+		srv->group_busy = true;
+		pthread_mutex_unlock(&srv->group_lock);
+
+		commits = run_group(s, group);
+
+		pthread_mutex_lock(&srv->group_lock);
+		srv->stats.commits += commits;
+		srv->stats.posts += n;
+		srv->stats.waiting -= n;
+		for (struct write_job *g = group; g; g = g->next)
+			g->done = true;
+		srv->group_busy = false;
+		pthread_cond_broadcast(&srv->group_done);
+	}
+	pthread_mutex_unlock(&srv->group_lock);
+}
+
 static void post_objects(struct ctx *c)
 {
 	const struct cp_taxii_request *req = c->req;
@@ -1102,13 +1306,10 @@ static void post_objects(struct ctx *c)
 	struct cp_stix_json_texts texts = {NULL, NULL, 0};
 	bool have_texts = false;
 	struct cp_store_add_result *res = NULL;
-	size_t n, nvalid = 0, total;
+	size_t n, nvalid = 0;
 	struct status st = {CP_BUF_INIT(0), CP_BUF_INIT(0), 0, 0};
-	struct cp_buf out = CP_BUF_INIT(0);
-	char id[CP_STIX_ID_MAX], ts[CP_TIME_TEXT_MAX];
-	struct cp_time now = cp_time_now();
+	struct write_job job = {.out = CP_BUF_INIT(0)};
 	enum cp_err err;
-	bool in_tx = false;
 
 	cp_diag_init(&d);
 	if (!content_type_ok(req->content_type)) {
@@ -1196,69 +1397,36 @@ static void post_objects(struct ctx *c)
 		valid[nvalid++] = so;
 	}
 	/* the objects and their status resource are one transaction: a status that says
-	 * success exists exactly when the objects are committed */
-	err = cp_store_begin(c->store);
-	if (err) {
-		store_error(c->resp, err, c->store);
-		goto out;
-	}
-	in_tx = true;
-	if (nvalid) {
-		err = cp_store_add_texts(c->store, c->coll.id, valid, valid_texts, marks, nvalid,
-					 c->req->partner, res);
-		if (err) {
-			store_error(c->resp, err, c->store);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nvalid; i++) {
-		const json_t *o = cp_stix_object_json(valid[i]);
-		const char *ver = obj_version(o);
-		char added[CP_TIME_TEXT_MAX];
-		if (!ver) {
-			cp_time_format_digits(&res[i].date_added, 6, added);
-			ver = added;
-		}
-		if (res[i].outcome == CP_STORE_CONFLICT)
-			status_entry(&st.bad, &st.n_bad, cp_stix_object_id(valid[i]), ver,
-				     "a different object with this id and version is already "
-				     "stored");
-		else
-			status_entry(&st.ok, &st.n_ok, cp_stix_object_id(valid[i]), ver,
-				     res[i].outcome == CP_STORE_EXISTING ? "already stored" : NULL);
-	}
-	total = st.n_ok + st.n_bad;
-	if (cp_stix_id_new("status", id) != CP_OK) {
+	 * success exists exactly when the objects are committed (group commit above) */
+	if (cp_stix_id_new("status", job.id) != CP_OK) {
 		cp_taxii_error(c->resp, 500, "Internal error", "no randomness for a status id");
 		goto out;
 	}
-	cp_time_format_digits(&now, 6, ts);
-	cp_buf_printf(&out,
-		      "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
-		      "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
-		      "\"pending_count\":0",
-		      id + 8, ts, total, st.n_ok, st.n_bad);
-	if (st.n_ok) {
-		cp_buf_puts(&out, ",\"successes\":[");
-		cp_buf_append(&out, st.ok.ptr, st.ok.len);
-		cp_buf_putc(&out, ']');
-	}
-	if (st.n_bad) {
-		cp_buf_puts(&out, ",\"failures\":[");
-		cp_buf_append(&out, st.bad.ptr, st.bad.len);
-		cp_buf_putc(&out, ']');
-	}
-	cp_buf_putc(&out, '}');
-	if (cp_buf_finish(&out) || cp_buf_finish(&st.ok) || cp_buf_finish(&st.bad)) {
-		cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
-		goto out;
-	}
-	err = cp_store_status_put(c->store, c->root->name, id + 8, who(c), out.ptr);
-	if (!err)
-		err = cp_store_commit(c->store);
-	in_tx = false;
-	if (err) {
-		store_error(c->resp, err, c->store);
+	job.coll = c->coll.id;
+	job.root = c->root->name;
+	job.owner = who(c);
+	job.partner = c->req->partner;
+	job.valid = valid;
+	job.texts = valid_texts;
+	job.marks = marks;
+	job.nvalid = nvalid;
+	job.st = &st;
+	job.bad_len = st.bad.len;
+	job.n_bad = st.n_bad;
+	job.res = res;
+	group_submit(c->srv, c->store, &job);
+	if (job.err) {
+		CP_LOG_ERR("taxii", "req=%s: store failure: %s: %s",
+			   req->request_id ? req->request_id : "-", cp_err_name(job.err),
+			   job.errmsg);
+		if (job.err == CP_ETIMEOUT)
+			cp_taxii_error(c->resp, 503, "Service unavailable",
+				       "the store is busy; retry later");
+		else if (job.err == CP_ENOMEM)
+			cp_taxii_error(c->resp, 500, "Internal error", "out of memory");
+		else
+			cp_taxii_error(c->resp, 500, "Internal error",
+				       "the store failed; see the server log");
 		goto out;
 	}
 	if (c->srv->on_write) {
@@ -1272,21 +1440,19 @@ static void post_objects(struct ctx *c)
 		char detail[CP_STIX_ID_MAX + 128];
 		snprintf(detail, sizeof(detail),
 			 "{\"status\":\"%s\",\"success_count\":%zu,\"failure_count\":%zu}",
-			 id + 8, st.n_ok, st.n_bad);
+			 job.id + 8, st.n_ok, st.n_bad);
 		/* the partner hears "success" only once the trail holds the write */
 		if (audit(c, CP_AUDIT_WRITE, "POST objects", NULL, NULL, "ok", detail, true)) {
 			CP_LOG_ERR("taxii", "req=%s: audit of a stored write failed (status %s)",
-				   c->req->request_id, id + 8);
+				   c->req->request_id, job.id + 8);
 			cp_taxii_error(c->resp, 503, "Service unavailable",
 				       "the objects were stored but the audit trail cannot be "
 				       "written; retry later");
 			goto out;
 		}
 	}
-	set_body(c->resp, 202, &out);
+	set_body(c->resp, 202, &job.out);
 out:
-	if (in_tx)
-		cp_store_rollback(c->store);
 	for (size_t i = 0; i < nvalid; i++)
 		cp_stix_object_unref(valid[i]);
 	cp_free(valid);
@@ -1298,7 +1464,7 @@ out:
 	cp_diag_release(&d);
 	cp_buf_release(&st.ok);
 	cp_buf_release(&st.bad);
-	cp_buf_release(&out);
+	cp_buf_release(&job.out);
 }
 
 static void status(struct ctx *c, const char *id)

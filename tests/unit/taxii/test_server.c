@@ -1,4 +1,6 @@
 /* The TAXII 2.1 core (lib/taxii) without HTTP: requests in, responses out. */
+#include <pthread.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -497,6 +499,228 @@ static void stored_as_sent(void **state)
 	json_decref(j);
 }
 
+/* ------------------------------------------------------------ group commit */
+
+struct poster {
+	struct fixture *fx;
+	const struct cp_config_account *acct;
+	const char *path;
+	char *body;
+	pthread_t t;
+	struct cp_taxii_response resp;
+};
+
+static void *poster_run(void *arg)
+{
+	struct poster *p = arg;
+	struct cp_taxii_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.path = p->path;
+	req.account = p->acct;
+	req.body = p->body;
+	req.body_len = strlen(p->body);
+	req.content_type = CP_TAXII_MEDIA_TYPE;
+	req.accept = CP_TAXII_MEDIA_TYPE;
+	cp_taxii_handle(p->fx->srv, &req, &p->resp);
+	return NULL;
+}
+
+/* an envelope of n indicators numbered from first, plus extra object texts */
+static char *envelope(int first, int n, const char *extra)
+{
+	struct cp_buf b = CP_BUF_INIT(0);
+	cp_buf_puts(&b, "{\"objects\":[");
+	for (int i = 0; i < n; i++) {
+		char *o = indicator(first + i, 0);
+		if (i)
+			cp_buf_putc(&b, ',');
+		cp_buf_puts(&b, o);
+		free(o);
+	}
+	if (extra) {
+		cp_buf_putc(&b, ',');
+		cp_buf_puts(&b, extra);
+	}
+	cp_buf_puts(&b, "]}");
+	assert_int_equal(cp_buf_finish(&b), CP_OK);
+	return cp_buf_take(&b);
+}
+
+/* wait until `waiting` POSTs wait for their write (they queue behind the lock) */
+static void wait_for_writers(struct fixture *fx, unsigned long waiting)
+{
+	struct cp_taxii_write_stats ws;
+	for (int i = 0; i < 2000; i++) {
+		cp_taxii_server_write_stats(fx->srv, &ws);
+		if (ws.waiting == waiting)
+			return;
+		usleep(5000);
+	}
+	fail_msg("%lu POSTs waiting for their write, expected %lu", ws.waiting, waiting);
+}
+
+static json_t *poster_answer(struct poster *p, unsigned want)
+{
+	json_t *j;
+	pthread_join(p->t, NULL);
+	assert_int_equal(p->resp.status, want);
+	j = json_loadb(p->resp.body, p->resp.body_len, 0, NULL);
+	assert_non_null(j);
+	cp_taxii_response_release(&p->resp);
+	free(p->body);
+	return j;
+}
+
+/*
+ * POSTs that queue behind a writer are stored together in one transaction, and each
+ * gets the answer it would get alone: its own successes, failures, "already stored"
+ * (for a version an earlier POST of the same group added), conflicts, and a status
+ * resource of its own.
+ */
+static void group_commit(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_mutex_t *wl = cp_taxii_server_write_lock(fx->srv);
+	struct cp_taxii_write_stats ws;
+	struct poster p[6];
+	char *conflict = indicator(900, 0), *dup = indicator(901, 0);
+	char extra[1400];
+	unsigned st;
+	json_t *j;
+
+	/* indicator 900 is stored first; later a different text for its version conflicts */
+	j = post(fx, conflict, &st);
+	assert_int_equal(st, 202);
+	json_decref(j);
+	conflict[strlen(conflict) - 1] = '\0';
+	snprintf(extra, sizeof(extra), "%s,\"name\":\"changed\"}", conflict);
+
+	pthread_mutex_lock(wl);
+	for (int i = 0; i < 6; i++) {
+		const char *more = NULL;
+		char both[1400];
+		if (i == 1 || i == 2)
+			more = dup; /* the same new version in two POSTs of one group */
+		if (i == 3)
+			more = extra;
+		if (i == 4) {
+			snprintf(both, sizeof(both), "%s,{\"type\":\"indicator\"}", dup);
+			more = both;
+		}
+		p[i] = (struct poster){.fx = fx, .acct = &fx->accounts[0],
+				       .path = BASE "objects/",
+				       .body = envelope(1000 + 10 * i, 10, more)};
+		assert_int_equal(pthread_create(&p[i].t, NULL, poster_run, &p[i]), 0);
+		/* the first becomes the leader and waits for the lock; the rest queue */
+		wait_for_writers(fx, (unsigned long)i + 1);
+	}
+	pthread_mutex_unlock(wl);
+	for (int i = 0; i < 6; i++) {
+		size_t ok = 10 + (i == 1 || i == 2 || i == 4), bad = (i == 3 || i == 4);
+		const char *sid;
+		char path[160];
+		json_t *s;
+
+		j = poster_answer(&p[i], 202);
+		assert_int_equal(json_integer_value(json_object_get(j, "success_count")), ok);
+		assert_int_equal(json_integer_value(json_object_get(j, "failure_count")), bad);
+		assert_int_equal(json_integer_value(json_object_get(j, "total_count")), ok + bad);
+		if (i == 2 || i == 4) /* 901 was added by POST 1, earlier in the group */
+			assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "successes"), 10), "message")),
+				"already stored");
+		if (i == 3)
+			assert_non_null(strstr(json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "failures"), 0), "message")),
+				"already stored"));
+		/* its own status resource, committed with its objects */
+		sid = json_string_value(json_object_get(j, "id"));
+		snprintf(path, sizeof(path), "/api1/status/%s/", sid);
+		s = call(fx, "GET", path, &fx->accounts[0], NULL, 0, NULL, &st, NULL);
+		assert_int_equal(st, 200);
+		assert_true(json_equal(s, j));
+		json_decref(s);
+		json_decref(j);
+	}
+	cp_taxii_server_write_stats(fx->srv, &ws);
+	assert_int_equal(ws.waiting, 0);
+	assert_int_equal(ws.posts, 7);
+	/* the first POST, then its leader alone, then the five that queued: together */
+	assert_int_equal(ws.commits, 3);
+	/* every object once: 60 + 900 + 901 */
+	{
+		struct cp_taxii_param lim = {"limit", "1000"};
+		j = call(fx, "GET", BASE "objects/", &fx->accounts[0], &lim, 1, NULL, &st, NULL);
+		assert_int_equal(count(j, "objects"), 62);
+		json_decref(j);
+	}
+	free(conflict);
+	free(dup);
+}
+
+/*
+ * A POST whose write fails inside a group fails alone: the group is rolled back and
+ * each of its POSTs is written again in a transaction of its own.
+ */
+static void group_commit_failure(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_mutex_t *wl = cp_taxii_server_write_lock(fx->srv);
+	const struct cp_config_account *writer = &fx->accounts[0];
+	struct poster p[3];
+	sqlite3 *db;
+	unsigned st;
+	json_t *j;
+
+	/* the store refuses indicators 0x7700..0x77ff (a trigger stands in for a full
+	 * disk or a broken file) */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TRIGGER refuse BEFORE INSERT ON objects "
+				      "WHEN NEW.id LIKE 'indicator--000077%' "
+				      "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	pthread_mutex_lock(wl);
+	p[0] = (struct poster){.fx = fx, .acct = writer, .path = BASE "objects/",
+			       .body = envelope(2000, 5, NULL)};
+	p[1] = (struct poster){.fx = fx, .acct = writer, .path = BASE "objects/",
+			       .body = envelope(0x7700, 5, NULL)};
+	p[2] = (struct poster){.fx = fx, .acct = writer, .path = BASE "objects/",
+			       .body = envelope(2200, 5, NULL)};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&p[i].t, NULL, poster_run, &p[i]), 0);
+		wait_for_writers(fx, (unsigned long)i + 1);
+	}
+	pthread_mutex_unlock(wl);
+	j = poster_answer(&p[0], 202);
+	assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 5);
+	json_decref(j);
+	j = poster_answer(&p[1], 500);
+	assert_string_equal(json_string_value(json_object_get(j, "http_status")), "500");
+	json_decref(j);
+	j = poster_answer(&p[2], 202);
+	assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 5);
+	json_decref(j);
+	{
+		struct cp_taxii_param lim = {"limit", "1000"};
+		j = call(fx, "GET", BASE "objects/", &fx->accounts[0], &lim, 1, NULL, &st, NULL);
+		assert_int_equal(count(j, "objects"), 10);
+		json_decref(j);
+	}
+	/* the first alone; then the group of two, rolled back and written one by one */
+	{
+		struct cp_taxii_write_stats ws;
+		cp_taxii_server_write_stats(fx->srv, &ws);
+		assert_int_equal(ws.posts, 3);
+		assert_int_equal(ws.commits, 3);
+		assert_int_equal(ws.waiting, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +730,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(post_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(paging_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(stored_as_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(group_commit_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
