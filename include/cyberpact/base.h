@@ -79,6 +79,24 @@ unsigned long cp_alloc_thread_failures(void);
  */
 void cp_json_use_cp_alloc(void);
 
+/*
+ * The calling thread's jansson arena. Between cp_json_arena_begin() and
+ * cp_json_arena_end(), jansson's allocations on this thread come from a bump arena
+ * (whole chunks, reused from one window to the next) and freeing them costs nothing;
+ * _end() takes them all back at once. Parsing a large envelope spends about a third of
+ * its time in malloc and free otherwise (docs/PERFORMANCE.md).
+ *
+ * The rule that makes it safe: every jansson value made in the window is released or
+ * abandoned before _end(), on the same thread; none is kept or handed to another
+ * thread. Values made before the window may be used and released in it as usual.
+ * Builds with AddressSanitizer poison the arena after _end(), so a value that
+ * outlives its window is reported. _begin() returns false (and does nothing) if the
+ * thread's arena is already in use; call _end() only after a _begin() that returned
+ * true.
+ */
+bool cp_json_arena_begin(void);
+void cp_json_arena_end(void);
+
 /* --------------------------------------------------------------- strings */
 
 /* Unterminated text: ptr points at len bytes. */

@@ -1,5 +1,20 @@
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define CP_ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define CP_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define CP_ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define CP_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 #include "common.h"
 
@@ -97,16 +112,146 @@ char *cp_strdup(const char *s)
 	return cp_strndup(s, strlen(s));
 }
 
+/*
+ * The jansson arena (cp_json_arena_begin/end in base.h). Chunks of ARENA_CHUNK bytes
+ * (larger for a larger request) are carved front to back; a window that ends keeps
+ * up to ARENA_KEEP bytes of chunks for the thread's next window (no page faults for
+ * fresh memory every request) and frees the rest. A pointer belongs to the arena if
+ * it lies in one of the thread's chunks in use: a window holds a handful of them.
+ */
+#define ARENA_CHUNK ((size_t)1 << 20)
+#define ARENA_KEEP ((size_t)4 << 20)
+#define ARENA_ALIGN 16
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t cap, used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct arena {
+	struct arena_chunk *used; /* chunks of the open window, newest first */
+	struct arena_chunk *spare;
+	size_t spare_bytes;
+	bool on;
+};
+
+static _Thread_local struct arena arena;
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void chunks_free(struct arena_chunk *c)
+{
+	while (c) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
+/* at thread exit: the spare chunks (a window never stays open past its thread) */
+static void arena_exit(void *unused)
+{
+	(void)unused;
+	chunks_free(arena.spare);
+	chunks_free(arena.used);
+	memset(&arena, 0, sizeof(arena));
+}
+
+static void arena_key_make(void)
+{
+	pthread_key_create(&arena_key, arena_exit);
+}
+
+static void *arena_alloc(size_t len)
+{
+	struct arena_chunk *c = arena.used;
+
+	len = (len + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!c || c->cap - c->used < len) {
+		size_t cap = len > ARENA_CHUNK ? len : ARENA_CHUNK;
+		struct arena_chunk **pp = &arena.spare;
+		while (*pp && (*pp)->cap < cap)
+			pp = &(*pp)->next;
+		if (*pp) {
+			c = *pp;
+			*pp = c->next;
+			arena.spare_bytes -= c->cap;
+			CP_ASAN_UNPOISON(c->data, c->cap);
+		} else {
+			c = malloc(sizeof(*c) + cap);
+			if (!c)
+				return NULL;
+			c->cap = cap;
+		}
+		c->used = 0;
+		c->next = arena.used;
+		arena.used = c;
+	}
+	c->used += len;
+	return c->data + c->used - len;
+}
+
+static bool in_arena(const void *p)
+{
+	const unsigned char *b = p;
+	for (const struct arena_chunk *c = arena.used; c; c = c->next)
+		if (b >= c->data && b < c->data + c->cap)
+			return true;
+	return false;
+}
+
+bool cp_json_arena_begin(void)
+{
+	if (arena.on)
+		return false;
+	pthread_once(&arena_once, arena_key_make);
+	pthread_setspecific(arena_key, &arena);
+	arena.on = true;
+	return true;
+}
+
+void cp_json_arena_end(void)
+{
+	struct arena_chunk *c = arena.used;
+
+	arena.on = false;
+	arena.used = NULL;
+	while (c) {
+		struct arena_chunk *next = c->next;
+		if (arena.spare_bytes + c->cap <= ARENA_KEEP) {
+			CP_ASAN_POISON(c->data, c->cap);
+			c->next = arena.spare;
+			arena.spare = c;
+			arena.spare_bytes += c->cap;
+		} else {
+			free(c);
+		}
+		c = next;
+	}
+}
+
 static void *json_malloc(size_t len)
 {
-	return cp_malloc(len);
+	if (!arena.on)
+		return cp_malloc(len);
+	if (should_fail())
+		return counted(NULL);
+	return counted(arena_alloc(len ? len : 1));
+}
+
+static void json_free(void *p)
+{
+	if (p && arena.on && in_arena(p))
+		return;
+	free(p);
 }
 
 void cp_json_use_cp_alloc(void)
 {
 	static atomic_bool done;
 	if (!atomic_exchange(&done, true))
-		json_set_alloc_funcs(json_malloc, cp_free);
+		json_set_alloc_funcs(json_malloc, json_free);
 }
 
 bool cp_str_eq(struct cp_str a, const char *b)

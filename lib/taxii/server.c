@@ -1310,6 +1310,8 @@ static void post_objects(struct ctx *c)
 	struct status st = {CP_BUF_INIT(0), CP_BUF_INIT(0), 0, 0};
 	struct write_job job = {.out = CP_BUF_INIT(0)};
 	enum cp_err err;
+	/* the envelope's tree lives in this thread's jansson arena until the end */
+	bool arena = cp_json_arena_begin();
 
 	cp_diag_init(&d);
 	if (!content_type_ok(req->content_type)) {
@@ -1461,6 +1463,8 @@ out:
 	cp_stix_json_texts_release(&texts);
 	cp_free(res);
 	json_decref(env);
+	if (arena)
+		cp_json_arena_end();
 	cp_diag_release(&d);
 	cp_buf_release(&st.ok);
 	cp_buf_release(&st.bad);
