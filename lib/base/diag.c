@@ -136,20 +136,30 @@ size_t cp_diag_count(const struct cp_diag *d, enum cp_severity sev)
 	return sev == CP_SEV_ERROR ? d->errors : d->warnings;
 }
 
+/* (validation pushes a token per property it visits: whole runs, not characters) */
 void cp_buf_pointer_push(struct cp_buf *b, const char *token)
 {
 	cp_buf_putc(b, '/');
-	for (const char *s = token; *s; s++) {
-		if (*s == '~')
-			cp_buf_append(b, "~0", 2);
-		else if (*s == '/')
-			cp_buf_append(b, "~1", 2);
-		else
-			cp_buf_putc(b, *s);
+	for (;;) {
+		size_t run = strcspn(token, "~/");
+		cp_buf_append(b, token, run);
+		token += run;
+		if (!*token)
+			break;
+		cp_buf_append(b, *token == '~' ? "~0" : "~1", 2);
+		token++;
 	}
 }
 
 void cp_buf_pointer_push_index(struct cp_buf *b, size_t index)
 {
-	cp_buf_printf(b, "/%zu", index);
+	char digits[24];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + index % 10);
+		index /= 10;
+	} while (index);
+	digits[--n] = '/';
+	cp_buf_append(b, digits + n, sizeof(digits) - n);
 }

@@ -599,8 +599,10 @@ void cp__stix_check_value(struct cp__stix_vctx *v, const struct cp__stix_prop *p
 
 static const struct cp__stix_prop *find_prop(const struct cp__stix_prop *props, const char *name)
 {
+	/* every object key is looked up here, often twice: the first character rules
+	 * out most of the table before strcmp runs */
 	for (; props && props->name; props++)
-		if (strcmp(props->name, name) == 0)
+		if (props->name[0] == name[0] && strcmp(props->name, name) == 0)
 			return props;
 	return NULL;
 }

@@ -61,20 +61,26 @@ static void set_body(struct cp_taxii_response *resp, unsigned status, struct cp_
 	resp->body_len = strlen(text);
 }
 
-/* Append s as a JSON string (with quotes). */
+/* Append s as a JSON string (with quotes), in runs of characters that need no escape
+ * (a POST's status has an id and a version per object). */
 static void json_str(struct cp_buf *b, const char *s)
 {
 	cp_buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		const char *run = s;
+		unsigned char c;
+		while ((c = (unsigned char)*s) >= 0x20 && c != '"' && c != '\\')
+			s++;
+		cp_buf_append(b, run, (size_t)(s - run));
+		if (!c)
+			break;
 		if (c == '"' || c == '\\') {
 			cp_buf_putc(b, '\\');
 			cp_buf_putc(b, (char)c);
-		} else if (c < 0x20) {
-			cp_buf_printf(b, "\\u%04x", c);
 		} else {
-			cp_buf_putc(b, (char)c);
+			cp_buf_printf(b, "\\u%04x", c);
 		}
+		s++;
 	}
 	cp_buf_putc(b, '"');
 }
