@@ -12,8 +12,7 @@
 #include "../internal.h"
 
 struct add_ctx {
-	sqlite3_stmt *find, *same, *bounds, *insert, *clear_last, *clear_first, *last_added,
-		*exists;
+	sqlite3_stmt *versions, *same, *insert, *clear_last, *clear_first, *last_added, *exists;
 };
 
 struct sqlite_store {
@@ -130,9 +129,8 @@ static char *col_dup(sqlite3_stmt *q, int i)
 
 static void add_ctx_release(struct add_ctx *a)
 {
-	sqlite3_finalize(a->find);
+	sqlite3_finalize(a->versions);
 	sqlite3_finalize(a->same);
-	sqlite3_finalize(a->bounds);
 	sqlite3_finalize(a->insert);
 	sqlite3_finalize(a->clear_last);
 	sqlite3_finalize(a->clear_first);
@@ -361,18 +359,18 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 {
 	enum cp_err err;
 
+	/* the id's versions in one descent of the (collection, id, version_key) index:
+	 * the stored version equal to the new one, if any, and the bounds (most ids
+	 * have no version yet) */
 	if ((err = prepare_cached(st,
-				  "SELECT json, date_added FROM objects WHERE collection = ?1 "
-				  "AND id = ?2 AND version_key = ?3",
-				  &a->find)) ||
+				  "SELECT version_key, CASE WHEN version_key = ?3 THEN json END, "
+				  "date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+				  "ORDER BY version_key",
+				  &a->versions)) ||
 	    (err = prepare_cached(st,
 				  "SELECT date_added FROM objects WHERE collection = ?1 AND id = ?2 "
 				  "AND json = ?3 LIMIT 1",
 				  &a->same)) ||
-	    (err = prepare_cached(st,
-				  "SELECT MIN(version_key), MAX(version_key) FROM objects "
-				  "WHERE collection = ?1 AND id = ?2",
-				  &a->bounds)) ||
 	    (err = prepare_cached(st,
 				  "INSERT INTO objects(collection, id, type, spec_version, "
 				  "version_key, version, date_added, revoked, is_first, is_last, "
@@ -472,39 +470,35 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	}
 	cp__store_version_key(&t, vkey);
 
-	sqlite3_bind_text(a->find, 1, coll, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a->find, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a->find, 3, vkey, -1, SQLITE_STATIC);
-	rc = sqlite3_step(a->find);
-	if (rc == SQLITE_ROW) {
-		const char *old = (const char *)sqlite3_column_text(a->find, 0);
-		res->outcome = same_json(old, json, cp_stix_object_json(o)) ? CP_STORE_EXISTING
-									     : CP_STORE_CONFLICT;
-		res->date_added = cp__store_us_to_time(sqlite3_column_int64(a->find, 1));
-		sqlite3_reset(a->find);
-		goto out;
+	sqlite3_bind_text(a->versions, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->versions, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(a->versions, 3, vkey, -1, SQLITE_STATIC);
+	none = true;
+	first = last = true;
+	while ((rc = sqlite3_step(a->versions)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(a->versions, 0);
+		int c = k ? strcmp(k, vkey) : 0;
+		if (k && c == 0) {
+			const char *old = (const char *)sqlite3_column_text(a->versions, 1);
+			res->outcome = same_json(old, json, cp_stix_object_json(o))
+					       ? CP_STORE_EXISTING
+					       : CP_STORE_CONFLICT;
+			res->date_added =
+				cp__store_us_to_time(sqlite3_column_int64(a->versions, 2));
+			sqlite3_reset(a->versions);
+			goto out;
+		}
+		none = false;
+		if (c < 0)
+			first = false; /* an older version exists */
+		else
+			last = false; /* a newer one */
 	}
-	sqlite3_reset(a->find);
+	sqlite3_reset(a->versions);
 	if (rc != SQLITE_DONE) {
-		err = fail(st, "look up version");
+		err = fail(st, "look up versions");
 		goto out;
 	}
-
-	sqlite3_bind_text(a->bounds, 1, coll, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a->bounds, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(a->bounds);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(a->bounds);
-		err = fail(st, "version bounds");
-		goto out;
-	}
-	/* the first version of an id has no flags to clear */
-	none = sqlite3_column_type(a->bounds, 0) == SQLITE_NULL;
-	first = none ||
-		strcmp((const char *)sqlite3_column_text(a->bounds, 0), vkey) > 0;
-	last = sqlite3_column_type(a->bounds, 1) == SQLITE_NULL ||
-	       strcmp((const char *)sqlite3_column_text(a->bounds, 1), vkey) < 0;
-	sqlite3_reset(a->bounds);
 
 	if (last && !none) {
 		sqlite3_bind_text(a->clear_last, 1, coll, -1, SQLITE_STATIC);
