@@ -155,6 +155,8 @@ static char *synth_bundle(size_t count, size_t *len)
 enum stage {
 	STAGE_JANSSON_LIBC,
 	STAGE_JANSSON,
+	STAGE_JANSSON_FREE,
+	STAGE_JANSSON_ARENA,
 	STAGE_PARSE,
 	STAGE_FULL,
 	STAGE_FULL_NO_PATTERN,
@@ -165,6 +167,8 @@ enum stage {
 static const char *const stage_names[STAGE_COUNT_] = {
         "jansson json_loadb, libc malloc",
         "jansson json_loadb (baseline)",
+        "json_loadb + json_decref",
+        "json_loadb + json_decref, jansson arena",
         "cp_stix_json_parse",
         "parse + validate",
         "parse + validate, CP_STIX_NO_PATTERN",
@@ -207,6 +211,21 @@ static double run_stage(const struct workload *w, enum stage s, struct cp_diag *
 		if (!j)
 			err = CP_EPARSE;
 		break;
+	case STAGE_JANSSON_FREE:
+	case STAGE_JANSSON_ARENA: {
+		/* what a POST pays for its tree: parse and release, with cp_malloc or in the
+		 * thread's arena (cp_json_arena_begin, as lib/taxii parses envelopes) */
+		bool arena = s == STAGE_JANSSON_ARENA && cp_json_arena_begin();
+		bool ok;
+		t0 = now_s();
+		j = json_loadb(w->text, w->len, JSON_REJECT_DUPLICATES, &jerr);
+		ok = j != NULL;
+		json_decref(j);
+		if (arena)
+			cp_json_arena_end();
+		t1 = now_s();
+		return ok ? t1 - t0 : -1;
+	}
 	case STAGE_PARSE:
 		err = cp_stix_json_parse(w->text, w->len, &j, d);
 		break;

@@ -113,14 +113,15 @@ char *cp_strdup(const char *s)
 }
 
 /*
- * The jansson arena (cp_json_arena_begin/end in base.h). Chunks of ARENA_CHUNK bytes
- * (larger for a larger request) are carved front to back; a window that ends keeps
- * up to ARENA_KEEP bytes of chunks for the thread's next window (no page faults for
- * fresh memory every request) and frees the rest. A pointer belongs to the arena if
- * it lies in one of the thread's chunks in use: a window holds a handful of them.
+ * The jansson arena (cp_json_arena_begin/end in base.h). Chunks are carved front to
+ * back; each new chunk of a window is twice the size of the one before (from
+ * ARENA_CHUNK), so a window holds a handful of chunks even for a large tree, and a
+ * pointer belongs to the arena if it lies in one of them. A window that ends keeps up
+ * to ARENA_KEEP bytes of chunks for the thread's next window (no page faults for fresh
+ * memory every request) and frees the rest.
  */
 #define ARENA_CHUNK ((size_t)1 << 20)
-#define ARENA_KEEP ((size_t)4 << 20)
+#define ARENA_KEEP ((size_t)8 << 20)
 #define ARENA_ALIGN 16
 
 struct arena_chunk {
@@ -133,6 +134,7 @@ struct arena {
 	struct arena_chunk *used; /* chunks of the open window, newest first */
 	struct arena_chunk *spare;
 	size_t spare_bytes;
+	unsigned nused;
 	bool on;
 };
 
@@ -169,7 +171,9 @@ static void *arena_alloc(size_t len)
 
 	len = (len + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (!c || c->cap - c->used < len) {
-		size_t cap = len > ARENA_CHUNK ? len : ARENA_CHUNK;
+		size_t cap = ARENA_CHUNK << (arena.nused < 8 ? arena.nused : 8);
+		if (cap < len)
+			cap = len;
 		struct arena_chunk **pp = &arena.spare;
 		while (*pp && (*pp)->cap < cap)
 			pp = &(*pp)->next;
@@ -187,6 +191,7 @@ static void *arena_alloc(size_t len)
 		c->used = 0;
 		c->next = arena.used;
 		arena.used = c;
+		arena.nused++;
 	}
 	c->used += len;
 	return c->data + c->used - len;
@@ -217,6 +222,7 @@ void cp_json_arena_end(void)
 
 	arena.on = false;
 	arena.used = NULL;
+	arena.nused = 0;
 	while (c) {
 		struct arena_chunk *next = c->next;
 		if (arena.spare_bytes + c->cap <= ARENA_KEEP) {
