@@ -153,6 +153,19 @@ static size_t count(const json_t *j, const char *key)
 	return json_array_size(json_object_get(j, key));
 }
 
+/* The status resource named in a POST's answer j reads back equal to j; its URL in path. */
+static void expect_status(struct fixture *fx, const json_t *j, char *path, size_t size)
+{
+	unsigned st;
+	json_t *s;
+
+	snprintf(path, size, "/api1/status/%s/", json_string_value(json_object_get(j, "id")));
+	s = call(fx, "GET", path, &fx->accounts[0], NULL, 0, NULL, &st, NULL);
+	assert_int_equal(st, 200);
+	assert_true(json_equal(s, j));
+	json_decref(s);
+}
+
 static void discovery_and_root(void **state)
 {
 	struct fixture *fx = *state;
@@ -291,7 +304,6 @@ static void post_and_status(void **state)
 	char *a = indicator(1, 1), *b = indicator(2, 1);
 	char objs[4096], path[128];
 	json_t *j, *s;
-	const char *sid;
 
 	snprintf(objs, sizeof(objs),
 		 "%s,%s,{\"type\":\"indicator\",\"id\":\"indicator--bad\"},42,"
@@ -318,12 +330,7 @@ static void post_and_status(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(f, "message")), "pattern-syntax"));
 	}
 	/* the status resource, with and without the trailing slash */
-	sid = json_string_value(json_object_get(j, "id"));
-	snprintf(path, sizeof(path), "/api1/status/%s/", sid);
-	s = call(fx, "GET", path, &fx->accounts[0], NULL, 0, NULL, &st, NULL);
-	assert_int_equal(st, 200);
-	assert_true(json_equal(s, j));
-	json_decref(s);
+	expect_status(fx, j, path, sizeof(path));
 	path[strlen(path) - 1] = '\0';
 	s = call(fx, "GET", path, &fx->accounts[0], NULL, 0, NULL, &st, NULL);
 	assert_int_equal(st, 200);
@@ -619,9 +626,7 @@ static void group_commit(void **state)
 	pthread_mutex_unlock(wl);
 	for (int i = 0; i < 6; i++) {
 		size_t ok = 10 + (i == 1 || i == 2 || i == 4), bad = (i == 3 || i == 4);
-		const char *sid;
 		char path[160];
-		json_t *s;
 
 		j = poster_answer(&p[i], 202);
 		assert_int_equal(json_integer_value(json_object_get(j, "success_count")), ok);
@@ -636,12 +641,7 @@ static void group_commit(void **state)
 				json_array_get(json_object_get(j, "failures"), 0), "message")),
 				"already stored"));
 		/* its own status resource, committed with its objects */
-		sid = json_string_value(json_object_get(j, "id"));
-		snprintf(path, sizeof(path), "/api1/status/%s/", sid);
-		s = call(fx, "GET", path, &fx->accounts[0], NULL, 0, NULL, &st, NULL);
-		assert_int_equal(st, 200);
-		assert_true(json_equal(s, j));
-		json_decref(s);
+		expect_status(fx, j, path, sizeof(path));
 		json_decref(j);
 	}
 	cp_taxii_server_write_stats(fx->srv, &ws);
