@@ -12,7 +12,7 @@
 #include "../internal.h"
 
 struct add_ctx {
-	sqlite3_stmt *versions, *same, *insert, *clear_last, *clear_first, *last_added, *exists;
+	sqlite3_stmt *versions, *same, *insert, *clear_last, *clear_first, *last_added;
 };
 
 struct sqlite_store {
@@ -20,39 +20,49 @@ struct sqlite_store {
 	sqlite3 *db;
 	bool locked;      /* holds base.write_lock */
 	struct add_ctx a; /* statements of add, prepared on first use */
+	sqlite3_stmt *coll_num;
 };
 
 /*
- * Schema 2. Version rows carry is_first/is_last so that match[version]=first|last is
+ * Schema 3. Version rows carry is_first/is_last so that match[version]=first|last is
  * an indexed column test, origin (provenance for the egress gate) and the marks the
  * writer gave (struct cp_store_marks: tlp, pap and the gate flags below), so that
- * egress decisions need no JSON parsing. Store files of schema 1 are upgraded in
- * place when opened; their rows, like rows written without marks, are GATE_UNKNOWN.
+ * egress decisions need no JSON parsing. A row names its collection by the
+ * collection's integer key (collections.num), not its 36-character id: every object
+ * is in four B-trees keyed by its collection first, and the id repeated in each cost
+ * a sixth of the bytes written per object (docs/PERFORMANCE.md). Stores of schema 1
+ * and 2 are upgraded in place when opened; rows of schema 1, like rows written
+ * without marks, are GATE_UNKNOWN.
  */
 #define GATE_BAD_MARKING 1u
 #define GATE_CONSULTATION 2u
 #define GATE_UNKNOWN 4u
 #define GATE_UNKNOWN_S "4"
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
+
+#define OBJECTS_COLUMNS                                                                   \
+	"  seq INTEGER PRIMARY KEY,"                                                      \
+	"  cid INTEGER NOT NULL,"                                                         \
+	"  id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"             \
+	"  version_key TEXT NOT NULL, version TEXT NOT NULL,"                             \
+	"  date_added INTEGER NOT NULL, revoked INTEGER NOT NULL,"                        \
+	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"                          \
+	"  json TEXT NOT NULL, origin TEXT,"                                              \
+	"  tlp INTEGER NOT NULL DEFAULT 0, pap INTEGER NOT NULL DEFAULT 0,"               \
+	"  gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ","                             \
+	"  UNIQUE(cid, date_added), UNIQUE(cid, id, version_key)"
+
+#define OBJECTS_INDEXES                                                                   \
+	"CREATE INDEX IF NOT EXISTS objects_last ON objects(cid, is_last, date_added);"   \
+	"CREATE INDEX IF NOT EXISTS objects_type ON objects(cid, type, date_added);"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS collections("
 	"  id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT NOT NULL,"
-	"  description TEXT, alias TEXT, UNIQUE(api_root, alias));"
-	"CREATE TABLE IF NOT EXISTS objects("
-	"  seq INTEGER PRIMARY KEY,"
-	"  collection TEXT NOT NULL REFERENCES collections(id),"
-	"  id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"
-	"  version_key TEXT NOT NULL, version TEXT NOT NULL,"
-	"  date_added INTEGER NOT NULL, revoked INTEGER NOT NULL,"
-	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"
-	"  json TEXT NOT NULL, origin TEXT,"
-	"  tlp INTEGER NOT NULL DEFAULT 0, pap INTEGER NOT NULL DEFAULT 0,"
-	"  gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ","
-	"  UNIQUE(collection, date_added), UNIQUE(collection, id, version_key));"
-	"CREATE INDEX IF NOT EXISTS objects_last ON objects(collection, is_last, date_added);"
-	"CREATE INDEX IF NOT EXISTS objects_type ON objects(collection, type, date_added);"
+	"  description TEXT, alias TEXT, num INTEGER, UNIQUE(api_root, alias));"
+	"CREATE UNIQUE INDEX IF NOT EXISTS collections_num ON collections(num);"
+	"CREATE TABLE IF NOT EXISTS objects(" OBJECTS_COLUMNS ");" OBJECTS_INDEXES
 	"CREATE TABLE IF NOT EXISTS statuses("
 	"  api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, owner TEXT,"
 	"  PRIMARY KEY(api_root, id));"
@@ -67,6 +77,21 @@ static const char upgrade_1_to_2[] =
 	"ALTER TABLE statuses ADD COLUMN owner TEXT;"
 	"CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"UPDATE meta SET value = '2' WHERE key = 'schema_version';";
+
+/* the objects table is rebuilt with integer collection keys (rows keep their seq) */
+static const char upgrade_2_to_3[] =
+	"ALTER TABLE collections ADD COLUMN num INTEGER;"
+	"UPDATE collections SET num = rowid;"
+	"CREATE UNIQUE INDEX collections_num ON collections(num);"
+	"CREATE TABLE objects_v3(" OBJECTS_COLUMNS ");"
+	"INSERT INTO objects_v3(seq, cid, id, type, spec_version, version_key, version, "
+	"  date_added, revoked, is_first, is_last, json, origin, tlp, pap, gate) "
+	"SELECT o.seq, c.num, o.id, o.type, o.spec_version, o.version_key, o.version, "
+	"  o.date_added, o.revoked, o.is_first, o.is_last, o.json, o.origin, o.tlp, o.pap, "
+	"  o.gate FROM objects o JOIN collections c ON c.id = o.collection;"
+	"DROP TABLE objects;"
+	"ALTER TABLE objects_v3 RENAME TO objects;" OBJECTS_INDEXES
+	"UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
 /*
  * The write-ahead log is folded back into the database by checkpoints after commits.
@@ -135,7 +160,6 @@ static void add_ctx_release(struct add_ctx *a)
 	sqlite3_finalize(a->clear_last);
 	sqlite3_finalize(a->clear_first);
 	sqlite3_finalize(a->last_added);
-	sqlite3_finalize(a->exists);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -143,6 +167,7 @@ static void sq_close(struct cp_store *s)
 {
 	struct sqlite_store *st = S(s);
 	add_ctx_release(&st->a);
+	sqlite3_finalize(st->coll_num);
 	sqlite3_close(st->db);
 	cp_free(st);
 }
@@ -230,8 +255,10 @@ static enum cp_err sq_collection_put(struct cp_store *s, const struct cp_store_c
 	bool own;
 
 	err = prepare(st,
-		      "INSERT INTO collections(id, api_root, title, description, alias) "
-		      "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+		      "INSERT INTO collections(id, api_root, title, description, alias, num) "
+		      "VALUES(?1, ?2, ?3, ?4, ?5, "
+		      "  (SELECT COALESCE(MAX(num), 0) + 1 FROM collections)) "
+		      "ON CONFLICT(id) DO UPDATE SET "
 		      "title = excluded.title, description = excluded.description, "
 		      "alias = excluded.alias",
 		      &q);
@@ -355,6 +382,24 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The integer key of a collection (collections.num), or CP_ENOTFOUND. */
+static enum cp_err coll_num(struct sqlite_store *st, const char *coll, int64_t *num)
+{
+	enum cp_err err;
+	int rc;
+
+	if ((err = prepare_cached(st, "SELECT num FROM collections WHERE id = ?1", &st->coll_num)))
+		return err;
+	sqlite3_bind_text(st->coll_num, 1, coll, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st->coll_num);
+	if (rc == SQLITE_ROW)
+		*num = sqlite3_column_int64(st->coll_num, 0);
+	sqlite3_reset(st->coll_num);
+	if (rc == SQLITE_ROW)
+		return CP_OK;
+	return rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "look up collection");
+}
+
 static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 {
 	enum cp_err err;
@@ -364,15 +409,15 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 	 * have no version yet) */
 	if ((err = prepare_cached(st,
 				  "SELECT version_key, CASE WHEN version_key = ?3 THEN json END, "
-				  "date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+				  "date_added FROM objects WHERE cid = ?1 AND id = ?2 "
 				  "ORDER BY version_key",
 				  &a->versions)) ||
 	    (err = prepare_cached(st,
-				  "SELECT date_added FROM objects WHERE collection = ?1 AND id = ?2 "
+				  "SELECT date_added FROM objects WHERE cid = ?1 AND id = ?2 "
 				  "AND json = ?3 LIMIT 1",
 				  &a->same)) ||
 	    (err = prepare_cached(st,
-				  "INSERT INTO objects(collection, id, type, spec_version, "
+				  "INSERT INTO objects(cid, id, type, spec_version, "
 				  "version_key, version, date_added, revoked, is_first, is_last, "
 				  "json, origin, tlp, pap, gate) "
 				  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
@@ -381,17 +426,16 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 	    /* the unary + keeps the planner on the (collection, id, ...) index: through
 	     * objects_last it would visit every current version (docs/PERFORMANCE.md) */
 	    (err = prepare_cached(st,
-				  "UPDATE objects SET is_last = 0 WHERE collection = ?1 "
+				  "UPDATE objects SET is_last = 0 WHERE cid = ?1 "
 				  "AND id = ?2 AND +is_last = 1",
 				  &a->clear_last)) ||
 	    (err = prepare_cached(st,
-				  "UPDATE objects SET is_first = 0 WHERE collection = ?1 "
+				  "UPDATE objects SET is_first = 0 WHERE cid = ?1 "
 				  "AND id = ?2 AND +is_first = 1",
 				  &a->clear_first)) ||
 	    (err = prepare_cached(st,
-				  "SELECT MAX(date_added) FROM objects WHERE collection = ?1",
-				  &a->last_added)) ||
-	    (err = prepare_cached(st, "SELECT 1 FROM collections WHERE id = ?1", &a->exists)))
+				  "SELECT MAX(date_added) FROM objects WHERE cid = ?1",
+				  &a->last_added)))
 		return err;
 	return CP_OK;
 }
@@ -423,7 +467,7 @@ static bool same_json(const char *old, const char *json, const json_t *obj)
 	return eq;
 }
 
-static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const char *coll,
+static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t cid,
 			   struct cp_stix_object *o, const char *text,
 			   const struct cp_store_marks *marks, const char *origin,
 			   int64_t *next_added, struct cp_store_add_result *res)
@@ -450,7 +494,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	} else {
 		/* no modified, no created (SCOs): the version is the date_added (TAXII 2.1);
 		 * an identical object already stored is that same version again */
-		sqlite3_bind_text(a->same, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(a->same, 1, cid);
 		sqlite3_bind_text(a->same, 2, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(a->same, 3, json, -1, SQLITE_STATIC);
 		rc = sqlite3_step(a->same);
@@ -470,7 +514,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	}
 	cp__store_version_key(&t, vkey);
 
-	sqlite3_bind_text(a->versions, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->versions, 1, cid);
 	sqlite3_bind_text(a->versions, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(a->versions, 3, vkey, -1, SQLITE_STATIC);
 	none = true;
@@ -501,18 +545,18 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, const cha
 	}
 
 	if (last && !none) {
-		sqlite3_bind_text(a->clear_last, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(a->clear_last, 1, cid);
 		sqlite3_bind_text(a->clear_last, 2, id, -1, SQLITE_STATIC);
 		if ((err = step_done(st, a->clear_last, "update last version")))
 			goto out;
 	}
 	if (first && !none) {
-		sqlite3_bind_text(a->clear_first, 1, coll, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(a->clear_first, 1, cid);
 		sqlite3_bind_text(a->clear_first, 2, id, -1, SQLITE_STATIC);
 		if ((err = step_done(st, a->clear_first, "update first version")))
 			goto out;
 	}
-	sqlite3_bind_text(a->insert, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->insert, 1, cid);
 	sqlite3_bind_text(a->insert, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(a->insert, 3, cp_stix_object_type(o), -1, SQLITE_STATIC);
 	sqlite3_bind_text(a->insert, 4, cp_stix_object_spec_version(o), -1, SQLITE_STATIC);
@@ -551,23 +595,17 @@ static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_o
 {
 	struct sqlite_store *st = S(s);
 	struct add_ctx *a = &st->a;
-	int64_t next_added;
+	int64_t next_added, cid;
 	enum cp_err err;
 	bool own;
-	int rc;
 
 	if ((err = add_prepare(st, a)))
 		return err;
 	if ((err = write_begin(st, &own)))
 		return err;
-	sqlite3_bind_text(a->exists, 1, coll, -1, SQLITE_STATIC);
-	rc = sqlite3_step(a->exists);
-	sqlite3_reset(a->exists);
-	if (rc != SQLITE_ROW) {
-		err = rc == SQLITE_DONE ? CP_ENOTFOUND : fail(st, "look up collection");
+	if ((err = coll_num(st, coll, &cid)))
 		goto out;
-	}
-	sqlite3_bind_text(a->last_added, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->last_added, 1, cid);
 	if (sqlite3_step(a->last_added) != SQLITE_ROW) {
 		sqlite3_reset(a->last_added);
 		err = fail(st, "last date_added");
@@ -579,7 +617,7 @@ static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_o
 		next_added = sqlite3_column_int64(a->last_added, 0) + 1;
 	sqlite3_reset(a->last_added);
 	for (size_t i = 0; i < count; i++)
-		if ((err = add_one(st, a, coll, objs[i], texts ? texts[i] : NULL,
+		if ((err = add_one(st, a, cid, objs[i], texts ? texts[i] : NULL,
 				   marks ? &marks[i] : NULL, origin, &next_added, &results[i])))
 			goto out;
 out:
@@ -645,9 +683,18 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 	enum cp_err err;
 	int idx = 1, rc;
 	size_t n = 0;
+	int64_t cid;
 
+	err = coll_num(st, f->collection_id, &cid);
+	if (err == CP_ENOTFOUND) { /* no such collection: nothing in it */
+		page->count = 0;
+		err = CP_OK;
+		goto out;
+	}
+	if (err)
+		goto out;
 	cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, json, "
-			  "origin, tlp, pap, gate FROM objects WHERE collection = ?");
+			  "origin, tlp, pap, gate FROM objects WHERE cid = ?");
 	if (has_after)
 		cp_buf_puts(&sql, " AND date_added > ?");
 	if (f->id_count)
@@ -662,7 +709,7 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 		goto out;
 	if ((err = prepare(st, sql.ptr, &q)))
 		goto out;
-	sqlite3_bind_text(q, idx++, f->collection_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, idx++, cid);
 	if (has_after)
 		sqlite3_bind_int64(q, idx++, after);
 	for (size_t i = 0; i < f->id_count; i++)
@@ -728,8 +775,15 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	enum cp_err err;
 	bool own = false, begun = false;
 	int idx = 1;
+	int64_t cid = 0;
 
-	cp_buf_puts(&sql, "DELETE FROM objects WHERE collection = ? AND id = ?");
+	*deleted = 0;
+	err = coll_num(st, f->collection_id, &cid);
+	if (err == CP_ENOTFOUND) /* no such collection: nothing to delete */
+		err = CP_OK;
+	if (err || !cid)
+		goto out;
+	cp_buf_puts(&sql, "DELETE FROM objects WHERE cid = ? AND id = ?");
 	if (f->spec_version_count)
 		in_list(&sql, "spec_version", f->spec_version_count);
 	version_cond(&sql, f);
@@ -740,7 +794,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	begun = true;
 	if ((err = prepare(st, sql.ptr, &q)))
 		goto out;
-	sqlite3_bind_text(q, idx++, f->collection_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, idx++, cid);
 	sqlite3_bind_text(q, idx++, id, -1, SQLITE_STATIC);
 	for (size_t i = 0; i < f->spec_version_count; i++)
 		sqlite3_bind_text(q, idx++, f->spec_versions[i], -1, SQLITE_STATIC);
@@ -754,13 +808,13 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	if ((err = prepare(st,
 			   "UPDATE objects SET "
 			   "is_first = (version_key = (SELECT MIN(version_key) FROM objects o "
-			   "  WHERE o.collection = ?1 AND o.id = ?2)), "
+			   "  WHERE o.cid = ?1 AND o.id = ?2)), "
 			   "is_last = (version_key = (SELECT MAX(version_key) FROM objects o "
-			   "  WHERE o.collection = ?1 AND o.id = ?2)) "
-			   "WHERE collection = ?1 AND id = ?2",
+			   "  WHERE o.cid = ?1 AND o.id = ?2)) "
+			   "WHERE cid = ?1 AND id = ?2",
 			   &fix)))
 		goto out;
-	sqlite3_bind_text(fix, 1, f->collection_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fix, 1, cid);
 	sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(fix) != SQLITE_DONE)
 		err = fail(st, "update version flags");
@@ -921,10 +975,10 @@ static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
 		return err;
 	if (strcmp(ver, SCHEMA_VERSION) == 0)
 		return CP_OK;
-	if (strcmp(ver, "1") != 0) {
+	if (strcmp(ver, "1") != 0 && strcmp(ver, "2") != 0) {
 		cp_diag_add(diag, CP_SEV_ERROR, "store-version", NULL,
 			    "store '%s' has schema version '%s'; this build reads version %s "
-			    "(and upgrades version 1)", path, ver, SCHEMA_VERSION);
+			    "(and upgrades versions 1 and 2)", path, ver, SCHEMA_VERSION);
 		cp__store_set_error(&st->base, "unsupported schema version '%s'", ver);
 		return CP_EUNSUPPORTED;
 	}
@@ -933,11 +987,13 @@ static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
 	/* another process may have upgraded it while we waited for the lock */
 	if ((err = schema_version(st, ver)) ||
 	    (strcmp(ver, "1") == 0 && (err = exec(st, upgrade_1_to_2))) ||
+	    (strcmp(ver, SCHEMA_VERSION) != 0 && (err = exec(st, upgrade_2_to_3))) ||
 	    (err = exec(st, "COMMIT"))) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return err;
 	}
-	CP_LOG_INF("store", "upgraded store '%s' from schema 1 to %s", path, SCHEMA_VERSION);
+	CP_LOG_INF("store", "upgraded store '%s' from schema %s to %s", path, ver,
+		   SCHEMA_VERSION);
 	return CP_OK;
 }
 

@@ -605,6 +605,90 @@ static void upgrade_from_schema_1(void **state)
 	fx->s = NULL;
 }
 
+/*
+ * A store written by schema 2 (collections named by their text id in every row) is
+ * upgraded in place: rows keep their collection, versions, flags, origin and marks,
+ * and the store takes new objects, deletions and collections afterwards.
+ */
+static void upgrade_from_schema_2(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[4096];
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct cp_store_filter f2 = {.collection_id = COLL2};
+	struct cp_store_collection c3 = {(char *)"c3c3c3c3-0000-4000-8000-000000000000",
+					 (char *)"api1", (char *)"Third", NULL, NULL};
+	struct rows r;
+	struct cp_store_page page;
+	size_t deleted;
+
+	cp_store_close(fx->s);
+	fx->s = NULL;
+	unlink(fx->path);
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 '%s' \"PRAGMA journal_mode=WAL;"
+		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+		 "CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT "
+		 "NOT NULL, description TEXT, alias TEXT, UNIQUE(api_root, alias));"
+		 "CREATE TABLE objects(seq INTEGER PRIMARY KEY, collection TEXT NOT NULL "
+		 "REFERENCES collections(id), id TEXT NOT NULL, type TEXT NOT NULL, spec_version "
+		 "TEXT NOT NULL, version_key TEXT NOT NULL, version TEXT NOT NULL, date_added "
+		 "INTEGER NOT NULL, revoked INTEGER NOT NULL, is_first INTEGER NOT NULL, is_last "
+		 "INTEGER NOT NULL, json TEXT NOT NULL, origin TEXT, tlp INTEGER NOT NULL DEFAULT "
+		 "0, pap INTEGER NOT NULL DEFAULT 0, gate INTEGER NOT NULL DEFAULT 4, "
+		 "UNIQUE(collection, date_added), UNIQUE(collection, id, version_key));"
+		 "CREATE INDEX objects_last ON objects(collection, is_last, date_added);"
+		 "CREATE INDEX objects_type ON objects(collection, type, date_added);"
+		 "CREATE TABLE statuses(api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT "
+		 "NULL, owner TEXT, PRIMARY KEY(api_root, id));"
+		 "CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+		 "INSERT INTO meta VALUES('schema_version','2');"
+		 "INSERT INTO collections VALUES('%s','api1','One',NULL,'one');"
+		 "INSERT INTO collections VALUES('%s','api1','Two',NULL,NULL);"
+		 "INSERT INTO objects VALUES(1,'%s','indicator--a','indicator','2.1','k1','v1',5,0,"
+		 "1,0,'{}','peer-a',2,1,0);"
+		 "INSERT INTO objects VALUES(2,'%s','indicator--a','indicator','2.1','k2','v2',6,0,"
+		 "0,1,'{}',NULL,3,2,0);"
+		 "INSERT INTO objects VALUES(3,'%s','indicator--b','indicator','2.1','k1','v1',5,0,"
+		 "1,1,'{}',NULL,0,0,4);"
+		 "INSERT INTO cursors VALUES('peer-a','c1');\" >/dev/null",
+		 fx->path, COLL, COLL2, COLL, COLL, COLL2);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+
+	/* the two versions of indicator--a stay in the first collection, flags and all */
+	f.versions = CP_STORE_VERSION_ALL;
+	assert_int_equal(query(fx->s, &f, &r, &page), 2);
+	assert_string_equal(r.versions[0], "v1");
+	assert_string_equal(r.origins[0], "peer-a");
+	assert_true(r.marks[0].known);
+	assert_int_equal(r.marks[1].tlp, 3);
+	f.versions = CP_STORE_VERSION_LAST;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_string_equal(r.versions[0], "v2");
+	assert_int_equal(query(fx->s, &f2, &r, &page), 1);
+	assert_string_equal(r.ids[0], "indicator--b");
+	assert_false(r.marks[0].known);
+
+	/* new objects, a deletion and a new collection work on the upgraded store */
+	add1(fx->s, COLL2, indicator(7, 1, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(query(fx->s, &f2, &r, &page), 2);
+	f.versions = 0;
+	assert_int_equal(cp_store_delete(fx->s, &f, "indicator--a", &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	f.versions = CP_STORE_VERSION_ALL;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	assert_string_equal(r.versions[0], "v1");
+	f.versions = CP_STORE_VERSION_LAST;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1); /* v1 is the last one now */
+	assert_int_equal(cp_store_collection_put(fx->s, &c3), CP_OK);
+	add1(fx->s, c3.id, indicator(8, 1, NULL), CP_STORE_ADDED, NULL);
+	f.collection_id = c3.id;
+	assert_int_equal(query(fx->s, &f, &r, &page), 1);
+	f2.versions = CP_STORE_VERSION_ALL;
+	assert_int_equal(query(fx->s, &f2, &r, &page), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(key_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(cursors, setup, teardown),
 		cmocka_unit_test_setup_teardown(upgrade_from_schema_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(upgrade_from_schema_2, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
