@@ -65,7 +65,9 @@ static const char usage_text[] =
 	"  --config FILE       YAML configuration (docs/CONFIG.md)\n"
 	"  --listen HOST:PORT  address to listen on (default 127.0.0.1:8443; port 0 = any)\n"
 	"  --data-dir DIR      data directory (default ./data)\n"
-	"  --threads N         worker threads (default 2 x CPUs)\n"
+	"  --threads N         serve connections from a pool of N threads (default: a\n"
+	"                      thread per connection; requests block on the store, so\n"
+	"                      in a pool one connection's request can hold up another's)\n"
 	"  --help, -h          show this help\n";
 
 struct node {
@@ -1005,9 +1007,15 @@ int cmd_serve(int argc, char **argv)
 	{
 		struct sockaddr_storage ss;
 		socklen_t sl;
-		unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				 MHD_USE_ERROR_LOG;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		/*
+		 * A thread per connection by default: a request's handler blocks (the store,
+		 * a POST waiting for its group commit, the audit trail), and in a pool every
+		 * other connection of that thread waits with it; with four clients a pool of
+		 * four could end up serving them all from one thread (docs/PERFORMANCE.md).
+		 */
+		unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+				 (threads ? MHD_USE_EPOLL
+					  : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
 		memset(&ss, 0, sizeof(ss));
 		if (strchr(n->cfg.listen_host, ':')) {
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
@@ -1028,8 +1036,6 @@ int cmd_serve(int argc, char **argv)
 				goto bad_host;
 			sl = sizeof(*s4);
 		}
-		if (!threads)
-			threads = (unsigned)(ncpu > 0 ? ncpu * 2 : 4);
 		d = MHD_start_daemon(
 			flags, (uint16_t)n->cfg.listen_port, NULL, NULL, on_request, n,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT,
