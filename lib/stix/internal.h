@@ -212,4 +212,12 @@ bool cp__stix_uuid_ok(const char *s, size_t len);
 unsigned cp__stix_uuid_version(const char *s);
 
 
+/*
+ * Parse JSON text into a jansson tree: what json_loadb(JSON_REJECT_DUPLICATES)
+ * accepts, with CP_LIMIT_JSON_DEPTH and CP_LIMIT_STRING_BYTES checked on the way
+ * (json-load.c). One finding on failure: json-syntax (with line and column),
+ * too-deep, too-big or out-of-memory.
+ */
+enum cp_err cp__stix_json_load(const char *text, size_t len, json_t **out, struct cp_diag *diag);
+
 #endif
