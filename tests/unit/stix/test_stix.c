@@ -224,6 +224,106 @@ static void nesting_limit(void **state)
 	}
 }
 
+/* Parse text of length len; returns the tree (or NULL) and the first finding's code. */
+static json_t *scan(const char *text, size_t len, enum cp_err want, const char *code,
+		    unsigned line, unsigned column)
+{
+	struct cp_diag d;
+	json_t *j = NULL;
+	enum cp_err err;
+
+	cp_diag_init(&d);
+	err = cp_stix_json_parse(text, len, &j, &d);
+	if (err != want) {
+		tu_dump(&d);
+		fail_msg("'%.*s': %s, expected %s", (int)len, text, cp_err_name(err),
+			 cp_err_name(want));
+	}
+	if (code) {
+		assert_int_equal(d.count, 1);
+		assert_string_equal(d.items[0].code, code);
+		if (line) {
+			assert_int_equal(d.items[0].line, line);
+			assert_int_equal(d.items[0].column, column);
+		}
+	}
+	cp_diag_release(&d);
+	return j;
+}
+
+#define SCAN_OK(t) scan((t), sizeof(t) - 1, CP_OK, NULL, 0, 0)
+#define SCAN_BAD(t, l, c) json_decref(scan((t), sizeof(t) - 1, CP_EPARSE, "json-syntax", (l), (c)))
+
+/* lib/stix's JSON scanner (json-load.c): values, escapes and the errors it names. */
+static void json_scanner(void **state)
+{
+	json_t *j;
+	(void)state;
+
+	j = SCAN_OK("{\"a\":[1,-0,2.5,-1e-3,1E+2,true,false,null,{},[]],\"b\":\"\"}");
+	assert_true(json_is_integer(json_array_get(json_object_get(j, "a"), 0)));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "a"), 1)), 0);
+	assert_true(json_is_real(json_array_get(json_object_get(j, "a"), 2)));
+	assert_true(json_real_value(json_array_get(json_object_get(j, "a"), 4)) == 100.0);
+	assert_true(json_is_null(json_array_get(json_object_get(j, "a"), 7)));
+	json_decref(j);
+	/* escapes, a surrogate pair, raw UTF-8, an escaped key */
+	j = SCAN_OK("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\",\"\\u00e9\\u20ac\\ud83d\\ude00\","
+		    "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",{\"k\\u00e9\":1}]");
+	assert_string_equal(json_string_value(json_array_get(j, 0)), "\"\\/\b\f\n\r\t");
+	assert_string_equal(json_string_value(json_array_get(j, 1)),
+			    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	assert_string_equal(json_string_value(json_array_get(j, 2)),
+			    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	assert_non_null(json_object_get(json_array_get(j, 3), "k\xc3\xa9"));
+	json_decref(j);
+	j = SCAN_OK("[9223372036854775807,-9223372036854775808,1e-400]");
+	assert_true(json_integer_value(json_array_get(j, 0)) == INT64_MAX);
+	assert_true(json_integer_value(json_array_get(j, 1)) == INT64_MIN);
+	json_decref(j);
+
+	/* the errors, with line and column (bytes, from 1) */
+	SCAN_BAD("{\"a\":1,\n \"a\":2}", 2, 2);              /* duplicate key */
+	SCAN_BAD("{\"a\":1,\"\\u0061\":2}", 1, 8);           /* the same key, escaped */
+	SCAN_BAD("[\"\\ud83d\"]", 1, 3);                     /* lone high surrogate */
+	SCAN_BAD("[\"\\ude00\"]", 1, 3);                     /* lone low surrogate */
+	SCAN_BAD("[\"\\u0000\"]", 1, 3);
+	SCAN_BAD("[\"a\x01\"]", 1, 4);                       /* control character */
+	SCAN_BAD("[\"\xc0\xaf\"]", 1, 3);                    /* overlong */
+	SCAN_BAD("[\"\xed\xa0\x80\"]", 1, 3);                /* a surrogate in UTF-8 */
+	SCAN_BAD("[\"\xf4\x90\x80\x80\"]", 1, 3);            /* above U+10FFFF */
+	SCAN_BAD("[\"\xe2\x82\"]", 1, 3);                    /* truncated */
+	SCAN_BAD("[9223372036854775808]", 1, 2);
+	SCAN_BAD("[-9223372036854775809]", 1, 2);
+	SCAN_BAD("[1e400]", 1, 2);
+	SCAN_BAD("[01]", 1, 3);
+	SCAN_BAD("[1.]", 1, 2);
+	SCAN_BAD("[1,]", 1, 4);
+	SCAN_BAD("{\"a\" 1}", 1, 6);
+	SCAN_BAD("[tru]", 1, 2);
+	SCAN_BAD("[\"\\x\"]", 1, 3);
+	SCAN_BAD("[\"\\u12\"]", 1, 3);
+	SCAN_BAD("\xef\xbb\xbf{}", 1, 1);                    /* a byte order mark */
+	SCAN_BAD("{} {}", 1, 4);
+	/* NUL bytes anywhere, even where jansson would skip them */
+	json_decref(scan("[1,\0 2]", 7, CP_EPARSE, "json-syntax", 1, 4));
+	json_decref(scan("[\"a\0\"]", 6, CP_EPARSE, "json-syntax", 1, 4));
+	/* a string value over the limit is too big; its key is not a value */
+	{
+		size_t n = CP_LIMIT_STRING_BYTES + 2; /* + 1 after the escape below */
+		char *t = malloc(n + 16);
+		memcpy(t, "[\"", 2);
+		memset(t + 2, 'x', n);
+		memcpy(t + 2 + n, "\"]", 2);
+		json_decref(scan(t, n + 4, CP_ETOOBIG, "too-big", 0, 0));
+		/* with an escape, so that the text goes through the scratch buffer */
+		t[5] = '\\';
+		t[6] = 'n';
+		json_decref(scan(t, n + 4, CP_ETOOBIG, "too-big", 0, 0));
+		free(t);
+	}
+}
+
 static void nesting_ten_thousand(void **state)
 {
 	char *s;
@@ -1521,6 +1621,7 @@ int main(void)
 	        cmocka_unit_test(syntax_error_position),
 	        cmocka_unit_test(nesting_limit),
 	        cmocka_unit_test(nesting_ten_thousand),
+	        cmocka_unit_test(json_scanner),
 	        cmocka_unit_test(twenty_megabyte_string),
 	        cmocka_unit_test(long_bad_value_is_reported),
 	        cmocka_unit_test(nul_and_bad_utf8),
