@@ -1447,7 +1447,7 @@ static void post_objects(struct ctx *c)
 	if (c->req->partner && c->srv->audit) {
 		char detail[CP_STIX_ID_MAX + 128];
 		snprintf(detail, sizeof(detail),
-			 "{\"status\":\"%s\",\"success_count\":%zu,\"failure_count\":%zu}",
+			 "{\"status\":\"%.64s\",\"success_count\":%zu,\"failure_count\":%zu}",
 			 job.id + 8, st.n_ok, st.n_bad);
 		/* the partner hears "success" only once the trail holds the write */
 		if (audit(c, CP_AUDIT_WRITE, "POST objects", NULL, NULL, "ok", detail, true)) {
