@@ -203,6 +203,9 @@ struct cp_store_page {
 	bool more;                  /* another page exists */
 	char next[CP_STORE_NEXT_MAX]; /* token for it (when more) */
 	struct cp_time first_added, last_added; /* of the rows delivered (count > 0) */
+	/* the backend's work for the query (SQLite: virtual machine steps), so that tests
+	 * can tell an indexed lookup from a walk over the collection */
+	unsigned long backend_steps;
 };
 
 /*
