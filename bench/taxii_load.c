@@ -19,7 +19,9 @@
  *              discovery baseline, then --requests GETs of pages of --limit objects that
  *              start at random pages of the walk (added_after = the last date_added of
  *              the page before). A page counts only when it answers 200 with as many
- *              objects as the walk saw there.
+ *              objects as the walk saw there. Then as many GETs of single objects by
+ *              id (the object endpoint, .../objects/{id}/), of the first object of a
+ *              random page of the walk; one counts when it answers 200 with that id.
  *   discovery  only the discovery baseline (GET /taxii2/: TLS, HTTP and auth, no store).
  *
  * Options:
@@ -753,6 +755,8 @@ static size_t run_ingest(const struct opts *o)
 struct page {
 	char *added_after; /* NULL for the first page */
 	size_t count;
+	char *object_url;  /* .../objects/{id}/ of its first object, or NULL */
+	char *id;
 };
 
 struct pages {
@@ -807,6 +811,21 @@ static bool walk(const struct opts *o, struct pages *pg)
 		n = count_substr(c.body.ptr, c.body.len, "\"spec_version\":");
 		pg->v[pg->count].added_after = prev_last;
 		pg->v[pg->count].count = n;
+		pg->v[pg->count].object_url = NULL;
+		pg->v[pg->count].id = NULL;
+		{
+			const char *idp = strstr(c.body.ptr, "\"id\":\"");
+			if (idp) {
+				size_t il = strcspn(idp + 6, "\"");
+				size_t un = strlen(o->objects_url) + il + 2;
+				pg->v[pg->count].id = xmalloc(il + 1);
+				memcpy(pg->v[pg->count].id, idp + 6, il);
+				pg->v[pg->count].id[il] = '\0';
+				pg->v[pg->count].object_url = xmalloc(un);
+				snprintf(pg->v[pg->count].object_url, un, "%s%s/", o->objects_url,
+				         pg->v[pg->count].id);
+			}
+		}
 		pg->count++;
 		pg->objects += n;
 		prev_last = c.added_last[0] ? xstrdup(c.added_last) : NULL;
@@ -882,6 +901,29 @@ static bool get_request(struct phase *ph, struct client *c, size_t i, unsigned *
 	return true;
 }
 
+static bool object_request(struct phase *ph, struct client *c, size_t i, unsigned *rng,
+                           char *why, size_t why_len)
+{
+	struct get_arg *ga = ph->arg;
+	size_t k = (size_t)rand_r(rng) % ga->pg->count;
+	const struct page *p = &ga->pg->v[k];
+
+	(void)i;
+	if (!p->object_url)
+		return true; /* an empty page (cannot happen in a walk) */
+	if (!client_do(c, p->object_url, NULL, 0)) {
+		snprintf(why, why_len, "GET object %s: %s", p->id, c->err);
+		return false;
+	}
+	if (c->status != 200 || !c->body.ptr || !strstr(c->body.ptr, p->id)) {
+		snprintf(why, why_len, "GET object %s: HTTP %ld: %.200s", p->id, c->status,
+		         c->body.ptr ? c->body.ptr : "");
+		return false;
+	}
+	atomic_fetch_add(&ga->objects, 1);
+	return true;
+}
+
 static size_t run_get(const struct opts *o)
 {
 	struct pages pg;
@@ -922,10 +964,23 @@ static size_t run_get(const struct opts *o)
 		usage_print(&u0, &u1, 0);
 		fflush(stdout);
 		failures += r.failures;
+
+		ph.fn = object_request;
+		atomic_init(&ga.objects, 0);
+		run_phase(&ph, clients, &r, &u0, &u1);
+		printf("get object clients %3u: %zu requests of one object by id among %zu "
+		       "objects in %.2f s = %.1f requests/s\n",
+		       clients, ph.total, pg.objects, r.wall, (double)r.count / r.wall);
+		print_latency(&r);
+		usage_print(&u0, &u1, 0);
+		fflush(stdout);
+		failures += r.failures;
 	}
 	for (size_t k = 0; k < pg.count; k++) {
 		free(ga.urls[k]);
 		free(pg.v[k].added_after);
+		free(pg.v[k].object_url);
+		free(pg.v[k].id);
 	}
 	free(ga.urls);
 	free(pg.v);
