@@ -72,7 +72,8 @@ stop() {
 server_ms() {
 	tail -n +"$(($1 + 1))" "$TMP/server.log" |
 		sed -n 's/.*req=[0-9]* \([A-Z]*\) \([^ ]*\) -> [0-9]* ([0-9]* bytes, \([0-9.]*\) ms)$/\1 \2 \3/p' |
-		awk '$2 !~ /\/taxii2\/$/ { print $1, $3 }' | sort -k1,1 -k2,2n |
+		awk '$2 !~ /\/taxii2\/$/ { k = $1; if (k == "GET") k = ($2 ~ /\/objects\/$/) ? "GET page" : "GET object"
+			sub(/ /, "_", k); print k, $3 }' | sort -k1,1 -k2,2n |
 		awk '{ m[$1] = m[$1] " " $2 }
 		     END { for (k in m) { n = split(substr(m[k], 2), v, " "); s = 0
 			for (i = 1; i <= n; i++) s += v[i]
