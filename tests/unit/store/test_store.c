@@ -549,6 +549,28 @@ static void cursors(void **state)
 	cp_free(v);
 }
 
+/*
+ * Replace the fixture's store with one an older release wrote: its meta and
+ * collections tables (as schemas 1 and 2 had them), then the given SQL.
+ */
+static void old_store(struct fixture *fx, const char *sql)
+{
+	size_t n = strlen(sql) + 1024;
+	char *cmd = malloc(n);
+
+	cp_store_close(fx->s);
+	fx->s = NULL;
+	unlink(fx->path);
+	snprintf(cmd, n,
+		 "sqlite3 '%s' \"PRAGMA journal_mode=WAL;"
+		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+		 "CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT "
+		 "NOT NULL, description TEXT, alias TEXT, UNIQUE(api_root, alias));%s\" >/dev/null",
+		 fx->path, sql);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 /* A store written by schema 1 is upgraded in place and keeps its objects. */
 static void upgrade_from_schema_1(void **state)
 {
@@ -560,14 +582,7 @@ static void upgrade_from_schema_1(void **state)
 	char *json = NULL, *owner = NULL;
 	struct cp_diag d;
 
-	cp_store_close(fx->s);
-	fx->s = NULL;
-	unlink(fx->path);
 	snprintf(cmd, sizeof(cmd),
-		 "sqlite3 '%s' \"PRAGMA journal_mode=WAL;"
-		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-		 "CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT "
-		 "NOT NULL, description TEXT, alias TEXT, UNIQUE(api_root, alias));"
 		 "CREATE TABLE objects(seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT "
 		 "NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, version_key TEXT NOT "
 		 "NULL, version TEXT NOT NULL, date_added INTEGER NOT NULL, revoked INTEGER NOT "
@@ -580,9 +595,9 @@ static void upgrade_from_schema_1(void **state)
 		 "INSERT INTO objects VALUES(1,'%s','indicator--1','indicator','2.1','k','v',5,0,1,1,"
 		 "'{\\\"object_marking_refs\\\":[\\\"marking-definition--e828b379-4e03-4974-9ac4-"
 		 "e53a884c97c1\\\"]}');"
-		 "INSERT INTO statuses VALUES('api1','s1','{}');\" >/dev/null",
-		 fx->path, COLL, COLL);
-	assert_int_equal(system(cmd), 0);
+		 "INSERT INTO statuses VALUES('api1','s1','{}');",
+		 COLL, COLL);
+	old_store(fx, cmd);
 	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
 	assert_int_equal(query(fx->s, &f, &r, &page), 1);
 	assert_string_equal(r.ids[0], "indicator--1");
@@ -622,14 +637,7 @@ static void upgrade_from_schema_2(void **state)
 	struct cp_store_page page;
 	size_t deleted;
 
-	cp_store_close(fx->s);
-	fx->s = NULL;
-	unlink(fx->path);
 	snprintf(cmd, sizeof(cmd),
-		 "sqlite3 '%s' \"PRAGMA journal_mode=WAL;"
-		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-		 "CREATE TABLE collections(id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT "
-		 "NOT NULL, description TEXT, alias TEXT, UNIQUE(api_root, alias));"
 		 "CREATE TABLE objects(seq INTEGER PRIMARY KEY, collection TEXT NOT NULL "
 		 "REFERENCES collections(id), id TEXT NOT NULL, type TEXT NOT NULL, spec_version "
 		 "TEXT NOT NULL, version_key TEXT NOT NULL, version TEXT NOT NULL, date_added "
@@ -651,9 +659,9 @@ static void upgrade_from_schema_2(void **state)
 		 "0,1,'{}',NULL,3,2,0);"
 		 "INSERT INTO objects VALUES(3,'%s','indicator--b','indicator','2.1','k1','v1',5,0,"
 		 "1,1,'{}',NULL,0,0,4);"
-		 "INSERT INTO cursors VALUES('peer-a','c1');\" >/dev/null",
-		 fx->path, COLL, COLL2, COLL, COLL, COLL2);
-	assert_int_equal(system(cmd), 0);
+		 "INSERT INTO cursors VALUES('peer-a','c1');",
+		 COLL, COLL2, COLL, COLL, COLL2);
+	old_store(fx, cmd);
 	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
 
 	/* the two versions of indicator--a stay in the first collection, flags and all */
