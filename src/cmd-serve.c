@@ -1103,7 +1103,7 @@ out:
 		struct cp_taxii_write_stats ws;
 		cp_taxii_server_write_stats(n->taxii, &ws);
 		if (ws.posts)
-			CP_LOG_INF("serve", "stored %lu POSTs in %lu commits", ws.posts, ws.commits);
+			CP_LOG_INF("serve", "stored %lu POST(s) in %lu commit(s)", ws.posts, ws.commits);
 	}
 	if (n) {
 		cp_taxii_server_free(n->taxii);
