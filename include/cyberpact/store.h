@@ -174,6 +174,9 @@ struct cp_store_filter {
 	size_t spec_version_count;
 	size_t limit;               /* rows per page; 0 = CP_STORE_MAX_PAGE */
 	const char *next;           /* token of the previous page, or NULL */
+	/* rows carry only json, json_len and date_added (the rest empty): for callers
+	 * that forward stored texts and need nothing else (less work per row) */
+	bool texts_only;
 };
 
 /* The most rows one page returns, whatever limit asks for. */

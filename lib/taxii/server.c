@@ -981,6 +981,9 @@ static void listing(struct ctx *c, enum listing kind, const char *object_id)
 		fl.f.versions = CP_STORE_VERSION_ALL;
 		fl.f.version_time_count = 0;
 	}
+	/* a local account's objects page forwards the stored texts and reads nothing
+	 * else of a row (partners' pages need the gate's facts, manifests the ids) */
+	fl.f.texts_only = kind == L_OBJECTS && !c->req->partner;
 	pc.want = fl.f.limit;
 	/* one row more than the page tells whether another page exists */
 	fl.f.limit = pc.want + 1 > CP_STORE_MAX_PAGE ? CP_STORE_MAX_PAGE : pc.want + 1;

@@ -707,8 +707,11 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 	 */
 	by_id = f->id_count > 0;
 	plus = by_id ? "+" : "";
-	cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, json, "
-			  "origin, tlp, pap, gate FROM objects WHERE cid = ?");
+	if (f->texts_only)
+		cp_buf_puts(&sql, "SELECT json, date_added FROM objects WHERE cid = ?");
+	else
+		cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, "
+				  "json, origin, tlp, pap, gate FROM objects WHERE cid = ?");
 	if (has_after)
 		cp_buf_printf(&sql, " AND %sdate_added > ?", plus);
 	if (f->id_count)
@@ -742,6 +745,17 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 			page->more = true;
 			break;
 		}
+		if (f->texts_only) {
+			memset(&row, 0, sizeof(row));
+			row.json = (const char *)sqlite3_column_text(q, 0);
+			row.json_len = (size_t)sqlite3_column_bytes(q, 0);
+			row.date_added = cp__store_us_to_time(sqlite3_column_int64(q, 1));
+			if (!row.json) {
+				err = CP_ENOMEM;
+				goto out;
+			}
+			goto deliver;
+		}
 		row.id = (const char *)sqlite3_column_text(q, 0);
 		row.type = (const char *)sqlite3_column_text(q, 1);
 		row.spec_version = (const char *)sqlite3_column_text(q, 2);
@@ -764,6 +778,7 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 			err = CP_ENOMEM;
 			goto out;
 		}
+deliver:
 		if (n == 0)
 			page->first_added = row.date_added;
 		page->last_added = row.date_added;

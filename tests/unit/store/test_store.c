@@ -750,6 +750,53 @@ static void lookups_by_id_use_the_index(void **state)
 	free(res);
 }
 
+struct texts {
+	size_t count;
+	char json[8][700];
+	struct cp_time added[8];
+	bool only[8];
+};
+
+static enum cp_err collect_text(const struct cp_store_row *row, void *ctx)
+{
+	struct texts *t = ctx;
+	if (t->count < 8) {
+		snprintf(t->json[t->count], sizeof(t->json[0]), "%.*s", (int)row->json_len, row->json);
+		t->added[t->count] = row->date_added;
+		t->only[t->count] = !row->id && !row->type && !row->version && !row->origin &&
+				    !row->marks.known;
+	}
+	t->count++;
+	return CP_OK;
+}
+
+/* texts_only: rows carry the stored text and date_added, nothing else; same rows. */
+static void texts_only_rows(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows all;
+	struct texts lean;
+	struct cp_store_page page;
+
+	for (int i = 0; i < 5; i++)
+		add1(fx->s, COLL, indicator(40 + i, 1, NULL), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(41, 2, "newer"), CP_STORE_ADDED, NULL);
+	assert_int_equal(query(fx->s, &f, &all, &page), 5);
+	f.texts_only = true;
+	memset(&lean, 0, sizeof(lean));
+	assert_int_equal(cp_store_query(fx->s, &f, collect_text, &lean, &page), CP_OK);
+	assert_int_equal(page.count, 5);
+	assert_int_equal(lean.count, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_true(cp_time_cmp(&lean.added[i], &all.added[i]) == 0);
+		assert_non_null(strstr(lean.json[i], all.ids[i])); /* the text holds the id */
+		assert_true(lean.only[i]); /* nothing else in the row */
+	}
+	/* the newer version of indicator 41 is the one delivered, added last */
+	assert_non_null(strstr(lean.json[4], "newer"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +817,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(upgrade_from_schema_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(upgrade_from_schema_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(lookups_by_id_use_the_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(texts_only_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
