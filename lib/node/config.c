@@ -113,11 +113,6 @@ static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool next(struct parser *p, yaml_event_t *ev)
-{
-	return cp__yr_next(&p->r, ev);
-}
-
 static void skip(struct parser *p, const yaml_event_t *ev)
 {
 	cp__yr_skip(&p->r, ev);
@@ -1007,35 +1002,18 @@ static const struct field top_fields[] = {
 	{"peers", on_peers},
 };
 
-/* stream-start, at most one document whose root is a mapping or null, stream-end */
-static void parse_stream(struct parser *p, struct cp_config *c)
-{
-	yaml_event_t ev;
-	unsigned seen;
+struct root_call {
+	struct parser *p;
+	struct cp_config *c;
+};
 
-	if (!next(p, &ev)) /* stream start */
-		return;
-	yaml_event_delete(&ev);
-	if (!next(p, &ev))
-		return;
-	if (ev.type == YAML_STREAM_END_EVENT) { /* nothing but comments */
-		yaml_event_delete(&ev);
-		return;
-	}
-	yaml_event_delete(&ev); /* document start */
-	if (!next(p, &ev))
-		return;
-	if (!is_null(&ev))
-		(void)parse_mapping(p, &ev, top_fields, CP_ARRAY_LEN(top_fields), c, &seen);
-	yaml_event_delete(&ev);
-	if (!next(p, &ev)) /* document end */
-		return;
-	yaml_event_delete(&ev);
-	if (!next(p, &ev))
-		return;
-	if (ev.type == YAML_DOCUMENT_START_EVENT)
-		report(p, &ev.start_mark, "a second YAML document (only one is allowed)");
-	yaml_event_delete(&ev);
+/* the document's root mapping (cp__yr_document reads the stream around it) */
+static void on_root(struct cp__yr *r, const yaml_event_t *ev, void *ctx)
+{
+	struct root_call *rc = ctx;
+	unsigned seen;
+	(void)r;
+	(void)parse_mapping(rc->p, ev, top_fields, CP_ARRAY_LEN(top_fields), rc->c, &seen);
 }
 
 /* --------------------------------------------------- whole-file checks */
@@ -1304,7 +1282,10 @@ enum cp_err cp_config_load_text(const char *text, size_t len, const char *name,
 	err = cp__yr_start(&p.r, text, len);
 	if (err)
 		goto out;
-	parse_stream(&p, &cfg);
+	{
+		struct root_call rc = {&p, &cfg};
+		cp__yr_document(&p.r, on_root, &rc);
+	}
 	if (!p.r.fatal)
 		cross_check(&p);
 	err = p.r.fatal ? p.r.fatal : p.r.errors ? CP_EINVAL : CP_OK;

@@ -692,11 +692,6 @@ static void report(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool next(struct parser *p, yaml_event_t *ev)
-{
-	return cp__yr_next(&p->c, ev);
-}
-
 static void skip(struct parser *p, const yaml_event_t *ev)
 {
 	cp__yr_skip(&p->c, ev);
@@ -1280,35 +1275,12 @@ static const struct field top_fields[] = {
         {"partners", on_partners},
 };
 
-/* stream-start, at most one document whose root is a mapping or null, stream-end */
-static void parse_stream(struct parser *p)
+/* the document's root mapping (cp__yr_document reads the stream around it) */
+static void on_root(struct cp__yr *r, const yaml_event_t *ev, void *ctx)
 {
-	yaml_event_t ev;
 	unsigned seen;
-
-	if (!next(p, &ev)) /* stream start */
-		return;
-	yaml_event_delete(&ev);
-	if (!next(p, &ev))
-		return;
-	if (ev.type == YAML_STREAM_END_EVENT) { /* nothing but comments */
-		yaml_event_delete(&ev);
-		return;
-	}
-	yaml_event_delete(&ev); /* document start */
-	if (!next(p, &ev))
-		return;
-	if (!is_null(&ev))
-		(void)parse_mapping(p, &ev, top_fields, CP_ARRAY_LEN(top_fields), NULL, &seen);
-	yaml_event_delete(&ev);
-	if (!next(p, &ev)) /* document end */
-		return;
-	yaml_event_delete(&ev);
-	if (!next(p, &ev))
-		return;
-	if (ev.type == YAML_DOCUMENT_START_EVENT)
-		report(p, &ev.start_mark, "a second YAML document (only one is allowed)");
-	yaml_event_delete(&ev);
+	(void)r;
+	(void)parse_mapping(ctx, ev, top_fields, CP_ARRAY_LEN(top_fields), NULL, &seen);
 }
 
 enum cp_err cp_partners_load_text(const char *text, size_t len, const char *name,
@@ -1334,7 +1306,7 @@ enum cp_err cp_partners_load_text(const char *text, size_t len, const char *name
 	err = cp__yr_start(&p.c, text, len);
 	if (err)
 		goto out;
-	parse_stream(&p);
+	cp__yr_document(&p.c, on_root, &p);
 	if (!p.c.fatal)
 		(void)check_unique(&p.c, p.set);
 	err = p.c.fatal ? p.c.fatal : p.c.errors ? CP_EINVAL : CP_OK;

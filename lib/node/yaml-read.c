@@ -431,3 +431,32 @@ void cp__yr_list(struct cp__yr *r, const yaml_event_t *ev, cp__yr_item_fn on_ite
 			return;
 	}
 }
+
+void cp__yr_document(struct cp__yr *r, cp__yr_root_fn on_root, void *ctx)
+{
+	yaml_event_t ev;
+
+	if (!cp__yr_next(r, &ev)) /* stream start */
+		return;
+	yaml_event_delete(&ev);
+	if (!cp__yr_next(r, &ev))
+		return;
+	if (ev.type == YAML_STREAM_END_EVENT) { /* nothing but comments */
+		yaml_event_delete(&ev);
+		return;
+	}
+	yaml_event_delete(&ev); /* document start */
+	if (!cp__yr_next(r, &ev))
+		return;
+	if (!cp__yr_is_null(&ev))
+		on_root(r, &ev, ctx);
+	yaml_event_delete(&ev);
+	if (!cp__yr_next(r, &ev)) /* document end */
+		return;
+	yaml_event_delete(&ev);
+	if (!cp__yr_next(r, &ev))
+		return;
+	if (ev.type == YAML_DOCUMENT_START_EVENT)
+		cp__yr_report(r, &ev.start_mark, "a second YAML document (only one is allowed)");
+	yaml_event_delete(&ev);
+}

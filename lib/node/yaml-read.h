@@ -105,4 +105,11 @@ void cp__yr_require(struct cp__yr *r, const yaml_event_t *ev, const char *const 
 typedef void (*cp__yr_item_fn)(struct cp__yr *r, const yaml_event_t *item, size_t i, void *ctx);
 void cp__yr_list(struct cp__yr *r, const yaml_event_t *ev, cp__yr_item_fn on_item, void *ctx);
 
+/*
+ * Read a whole stream: at most one document, whose root (unless it is null or the
+ * stream holds nothing but comments) goes to on_root; a second document is reported.
+ */
+typedef void (*cp__yr_root_fn)(struct cp__yr *r, const yaml_event_t *root, void *ctx);
+void cp__yr_document(struct cp__yr *r, cp__yr_root_fn on_root, void *ctx);
+
 #endif
