@@ -323,6 +323,7 @@ static void structure_errors(void **state)
 {
 	(void)state;
 	expect_invalid("bogus: 1\n", "bogus", 1, "unknown key (expected one of: partners)");
+	expect_invalid("partners: []\n---\npartners: []\n", "", 2, "a second YAML document");
 	expect_invalid("partners: {a: 1}\n", "partners", 1, "expected a list, got a mapping");
 	expect_invalid("partners:\n  - title: x\n", "partners[0]", 2,
 	               "missing required key 'name'");
