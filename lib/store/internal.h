@@ -57,6 +57,9 @@ struct cp_time cp__store_us_to_time(int64_t us);
 #define CP__STORE_VKEY_LEN CP_TIME_TEXT_MAX
 void cp__store_version_key(const struct cp_time *t, char out[CP__STORE_VKEY_LEN]);
 
+/* Recent ids before a merge into the ids table (sqlite/sqlite.c); tests lower it. */
+extern size_t cp__store_recent_min;
+
 /* Upper bound on entries of one IN list of a query (ids, types, versions, ...). */
 #define CP__STORE_MAX_IN 1000
 

@@ -10,9 +10,10 @@
 #include <time.h>
 
 #include "../internal.h"
+#include "recent.h"
 
 struct add_ctx {
-	sqlite3_stmt *versions, *same, *insert, *clear_last, *clear_first, *last_added;
+	sqlite3_stmt *version_row, *same, *insert, *clear_last, *clear_first, *last_added;
 };
 
 struct sqlite_store {
@@ -20,28 +21,37 @@ struct sqlite_store {
 	sqlite3 *db;
 	bool locked;      /* holds base.write_lock */
 	struct add_ctx a; /* statements of add, prepared on first use */
-	sqlite3_stmt *coll_num;
+	sqlite3_stmt *coll_num, *merged_ids, *recent_scan, *base_ids;
+	struct cp__recent *recent; /* shared with the process's other connections */
+	bool recent_added;         /* this transaction added entries to it ... */
+	int64_t recent_mark;       /* ... above this seq */
+	int64_t *seqs;             /* candidate rows of an id (id_seqs) */
+	size_t nseq, seqcap;
 };
 
 /*
- * Schema 3. Version rows carry is_first/is_last so that match[version]=first|last is
+ * Schema 4. Version rows carry is_first/is_last so that match[version]=first|last is
  * an indexed column test, origin (provenance for the egress gate) and the marks the
  * writer gave (struct cp_store_marks: tlp, pap and the gate flags below), so that
  * egress decisions need no JSON parsing. A row names its collection by the
- * collection's integer key (collections.num), not its 36-character id: every object
- * is in four B-trees keyed by its collection first, and the id repeated in each cost
- * a sixth of the bytes written per object (docs/PERFORMANCE.md). Stores of schema 1
- * and 2 are upgraded in place when opened; rows of schema 1, like rows written
- * without marks, are GATE_UNKNOWN.
+ * collection's integer key (collections.num), not its 36-character id (schema 3).
+ *
+ * The objects table has no index on ids (schema 4): ids are random, so such an index
+ * put every new version on a random page and each commit wrote those pages again
+ * (twice the bytes per object, docs/PERFORMANCE.md). The ids table is that index,
+ * written in sorted batches: it holds the rows up to meta 'ids_merged'; the rows
+ * above are in the process's recent table (recent.h) until the next merge moves them.
+ * seq is AUTOINCREMENT so that a deleted row's seq is never handed out again below
+ * 'ids_merged'. Stores of schema 1 to 3 are upgraded in place when opened; rows of
+ * schema 1, like rows written without marks, are GATE_UNKNOWN.
  */
 #define GATE_BAD_MARKING 1u
 #define GATE_CONSULTATION 2u
 #define GATE_UNKNOWN 4u
 #define GATE_UNKNOWN_S "4"
-#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION "4"
 
-#define OBJECTS_COLUMNS                                                                   \
-	"  seq INTEGER PRIMARY KEY,"                                                      \
+#define OBJECTS_DATA_COLUMNS                                                              \
 	"  cid INTEGER NOT NULL,"                                                         \
 	"  id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL,"             \
 	"  version_key TEXT NOT NULL, version TEXT NOT NULL,"                             \
@@ -49,12 +59,28 @@ struct sqlite_store {
 	"  is_first INTEGER NOT NULL, is_last INTEGER NOT NULL,"                          \
 	"  json TEXT NOT NULL, origin TEXT,"                                              \
 	"  tlp INTEGER NOT NULL DEFAULT 0, pap INTEGER NOT NULL DEFAULT 0,"               \
-	"  gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ","                             \
+	"  gate INTEGER NOT NULL DEFAULT " GATE_UNKNOWN_S ","
+
+#define OBJECTS_COLUMNS_V3                                                                \
+	"  seq INTEGER PRIMARY KEY," OBJECTS_DATA_COLUMNS                                 \
 	"  UNIQUE(cid, date_added), UNIQUE(cid, id, version_key)"
+
+#define OBJECTS_COLUMNS                                                                   \
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT," OBJECTS_DATA_COLUMNS                   \
+	"  UNIQUE(cid, date_added)"
+
+#define OBJECTS_COPY                                                                      \
+	"seq, cid, id, type, spec_version, version_key, version, date_added, revoked, "   \
+	"is_first, is_last, json, origin, tlp, pap, gate"
 
 #define OBJECTS_INDEXES                                                                   \
 	"CREATE INDEX IF NOT EXISTS objects_last ON objects(cid, is_last, date_added);"   \
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(cid, type, date_added);"
+
+#define IDS_TABLE                                                                         \
+	"CREATE TABLE IF NOT EXISTS ids(cid INTEGER NOT NULL, id TEXT NOT NULL,"          \
+	"  version_key TEXT NOT NULL, seq INTEGER NOT NULL,"                              \
+	"  PRIMARY KEY(cid, id, version_key)) WITHOUT ROWID;"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -62,11 +88,12 @@ static const char schema[] =
 	"  id TEXT PRIMARY KEY, api_root TEXT NOT NULL, title TEXT NOT NULL,"
 	"  description TEXT, alias TEXT, num INTEGER, UNIQUE(api_root, alias));"
 	"CREATE UNIQUE INDEX IF NOT EXISTS collections_num ON collections(num);"
-	"CREATE TABLE IF NOT EXISTS objects(" OBJECTS_COLUMNS ");" OBJECTS_INDEXES
+	"CREATE TABLE IF NOT EXISTS objects(" OBJECTS_COLUMNS ");" OBJECTS_INDEXES IDS_TABLE
 	"CREATE TABLE IF NOT EXISTS statuses("
 	"  api_root TEXT NOT NULL, id TEXT NOT NULL, json TEXT NOT NULL, owner TEXT,"
 	"  PRIMARY KEY(api_root, id));"
 	"CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('ids_merged', '0');"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" SCHEMA_VERSION "');";
 
 static const char upgrade_1_to_2[] =
@@ -83,15 +110,26 @@ static const char upgrade_2_to_3[] =
 	"ALTER TABLE collections ADD COLUMN num INTEGER;"
 	"UPDATE collections SET num = rowid;"
 	"CREATE UNIQUE INDEX collections_num ON collections(num);"
-	"CREATE TABLE objects_v3(" OBJECTS_COLUMNS ");"
-	"INSERT INTO objects_v3(seq, cid, id, type, spec_version, version_key, version, "
-	"  date_added, revoked, is_first, is_last, json, origin, tlp, pap, gate) "
+	"CREATE TABLE objects_v3(" OBJECTS_COLUMNS_V3 ");"
+	"INSERT INTO objects_v3(" OBJECTS_COPY ") "
 	"SELECT o.seq, c.num, o.id, o.type, o.spec_version, o.version_key, o.version, "
 	"  o.date_added, o.revoked, o.is_first, o.is_last, o.json, o.origin, o.tlp, o.pap, "
 	"  o.gate FROM objects o JOIN collections c ON c.id = o.collection;"
 	"DROP TABLE objects;"
 	"ALTER TABLE objects_v3 RENAME TO objects;" OBJECTS_INDEXES
 	"UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+
+/* rebuilt again without the id index, which moves to the ids table, all merged */
+static const char upgrade_3_to_4[] =
+	"CREATE TABLE objects_v4(" OBJECTS_COLUMNS ");"
+	"INSERT INTO objects_v4(" OBJECTS_COPY ") SELECT " OBJECTS_COPY " FROM objects;"
+	"DROP TABLE objects;"
+	"ALTER TABLE objects_v4 RENAME TO objects;" OBJECTS_INDEXES IDS_TABLE
+	"INSERT INTO ids(cid, id, version_key, seq) "
+	"  SELECT cid, id, version_key, seq FROM objects ORDER BY 1, 2, 3;"
+	"INSERT OR REPLACE INTO meta(key, value) "
+	"  VALUES('ids_merged', (SELECT COALESCE(MAX(seq), 0) FROM objects));"
+	"UPDATE meta SET value = '4' WHERE key = 'schema_version';";
 
 /*
  * The write-ahead log is folded back into the database by checkpoints after commits.
@@ -137,6 +175,15 @@ static enum cp_err prepare(struct sqlite_store *st, const char *sql, sqlite3_stm
 }
 
 /* Prepare once per connection; later calls reuse the statement (reset after use). */
+/* Prepare the first statement of sql; *tail is where the next one starts. */
+static enum cp_err prepare_tail(struct sqlite_store *st, const char *sql, sqlite3_stmt **out,
+				const char **tail)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, tail) != SQLITE_OK)
+		return fail(st, "prepare");
+	return CP_OK;
+}
+
 static enum cp_err prepare_cached(struct sqlite_store *st, const char *sql, sqlite3_stmt **q)
 {
 	if (*q)
@@ -154,7 +201,7 @@ static char *col_dup(sqlite3_stmt *q, int i)
 
 static void add_ctx_release(struct add_ctx *a)
 {
-	sqlite3_finalize(a->versions);
+	sqlite3_finalize(a->version_row);
 	sqlite3_finalize(a->same);
 	sqlite3_finalize(a->insert);
 	sqlite3_finalize(a->clear_last);
@@ -168,8 +215,260 @@ static void sq_close(struct cp_store *s)
 	struct sqlite_store *st = S(s);
 	add_ctx_release(&st->a);
 	sqlite3_finalize(st->coll_num);
+	sqlite3_finalize(st->merged_ids);
+	sqlite3_finalize(st->recent_scan);
+	sqlite3_finalize(st->base_ids);
 	sqlite3_close(st->db);
+	cp__recent_release(st->recent);
+	cp_free(st->seqs);
 	cp_free(st);
+}
+
+/* ------------------------------------------------------------ recent ids */
+
+/*
+ * A merge moves the recent rows into the ids table once there are RECENT_MIN of them,
+ * or an eighth of the rows merged before (the seq bound stands in for their count),
+ * up to RECENT_MAX: sorted, each page of the ids table is written once per merge, and
+ * the batch grows with the table so that a merge's pages per object stay bounded. The
+ * recent table costs about 100 bytes per entry (100 MB at RECENT_MAX).
+ */
+#define RECENT_MIN 65536
+#define RECENT_MAX (1u << 20)
+size_t cp__store_recent_min = RECENT_MIN;
+
+/* meta 'ids_merged' as this connection sees it */
+static enum cp_err read_merged(struct sqlite_store *st, int64_t *out)
+{
+	enum cp_err err;
+	int rc;
+
+	if ((err = prepare_cached(st,
+				  "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'ids_merged'",
+				  &st->merged_ids)))
+		return err;
+	rc = sqlite3_step(st->merged_ids);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st->merged_ids, 0) : 0;
+	sqlite3_reset(st->merged_ids);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? CP_OK : fail(st, "read ids_merged");
+}
+
+/* Add the rows this connection sees above the recent table's max; r->lock held. */
+static enum cp_err recent_catch_up(struct sqlite_store *st)
+{
+	struct cp__recent *r = st->recent;
+	enum cp_err err;
+	bool settled;
+	int rc;
+
+	if (!r->loaded) {
+		int64_t merged;
+		if ((err = read_merged(st, &merged)))
+			return err;
+		cp__recent_reset(r, merged);
+		r->loaded = true;
+	}
+	/* no transaction of this process has rows above stable: what is read is all */
+	settled = r->max == r->stable;
+	if ((err = prepare_cached(st, "SELECT seq, cid, id FROM objects WHERE seq > ?1 ORDER BY seq",
+				  &st->recent_scan)))
+		return err;
+	sqlite3_bind_int64(st->recent_scan, 1, r->max);
+	while ((rc = sqlite3_step(st->recent_scan)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st->recent_scan, 2);
+		err = id ? cp__recent_add(r, sqlite3_column_int64(st->recent_scan, 1), id,
+					  sqlite3_column_int64(st->recent_scan, 0))
+			 : CP_ENOMEM;
+		if (err) {
+			sqlite3_reset(st->recent_scan);
+			return err;
+		}
+	}
+	sqlite3_reset(st->recent_scan);
+	if (rc != SQLITE_DONE)
+		return fail(st, "read recent ids");
+	if (settled)
+		r->stable = r->max;
+	return CP_OK;
+}
+
+static enum cp_err recent_sync(struct sqlite_store *st)
+{
+	enum cp_err err;
+
+	pthread_mutex_lock(&st->recent->lock);
+	err = recent_catch_up(st);
+	pthread_mutex_unlock(&st->recent->lock);
+	return err;
+}
+
+/* An inserted row into the recent table (in a write transaction). */
+static enum cp_err recent_note(struct sqlite_store *st, int64_t cid, const char *id, int64_t seq)
+{
+	struct cp__recent *r = st->recent;
+	enum cp_err err;
+
+	pthread_mutex_lock(&r->lock);
+	if (!st->recent_added) {
+		st->recent_added = true;
+		st->recent_mark = r->max;
+	}
+	err = cp__recent_add(r, cid, id, seq);
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+/*
+ * The seqs of rows that may hold versions of (cid, id), in st->seqs: from the ids
+ * table and the recent table. A writer has caught the recent table up; the rows are
+ * then read with their cid and id checked.
+ */
+static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, const char *id)
+{
+	enum cp_err err;
+	int rc;
+
+	if ((err = prepare_cached(st, "SELECT seq FROM ids WHERE cid = ?1 AND id = ?2",
+				  &st->base_ids)))
+		return err;
+	sqlite3_bind_int64(st->base_ids, 1, cid);
+	sqlite3_bind_text(st->base_ids, 2, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st->base_ids)) == SQLITE_ROW) {
+		if (st->nseq == st->seqcap) {
+			size_t ncap = st->seqcap ? st->seqcap * 2 : 8;
+			int64_t *p = cp_realloc(st->seqs, ncap * sizeof(*p));
+			if (!p) {
+				sqlite3_reset(st->base_ids);
+				return CP_ENOMEM;
+			}
+			st->seqs = p;
+			st->seqcap = ncap;
+		}
+		st->seqs[st->nseq++] = sqlite3_column_int64(st->base_ids, 0);
+	}
+	sqlite3_reset(st->base_ids);
+	return rc == SQLITE_DONE ? CP_OK : fail(st, "look up id");
+}
+
+static enum cp_err id_seqs(struct sqlite_store *st, int64_t cid, const char *id)
+{
+	enum cp_err err;
+
+	st->nseq = 0;
+	pthread_mutex_lock(&st->recent->lock);
+	err = cp__recent_lookup(st->recent, cid, id, &st->seqs, &st->nseq, &st->seqcap);
+	pthread_mutex_unlock(&st->recent->lock);
+	return err ? err : base_seqs(st, cid, id);
+}
+
+/*
+ * For a reader: the candidate rows of the ids in st->seqs, and in *tail the seq above
+ * which rows may not be in the recent table yet (the query reads those too). The
+ * recent table is read first: a row it lacks is either above *tail or, merged
+ * before, in the ids table read after it.
+ */
+static enum cp_err ids_seqs(struct sqlite_store *st, int64_t cid, const char *const *ids,
+			    size_t n, int64_t *tail)
+{
+	struct cp__recent *r = st->recent;
+	enum cp_err err = CP_OK;
+
+	st->nseq = 0;
+	pthread_mutex_lock(&r->lock);
+	if (!r->loaded || r->max == r->stable)
+		err = recent_catch_up(st);
+	for (size_t i = 0; !err && i < n; i++)
+		err = cp__recent_lookup(r, cid, ids[i], &st->seqs, &st->nseq, &st->seqcap);
+	*tail = r->stable;
+	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; !err && i < n; i++)
+		err = base_seqs(st, cid, ids[i]);
+	return err;
+}
+
+/* " seq IN (1,2,...)" from st->seqs (integers of our own, so no binding needed) */
+static void seq_list(struct cp_buf *sql, const struct sqlite_store *st)
+{
+	cp_buf_puts(sql, "seq IN (");
+	for (size_t i = 0; i < st->nseq; i++)
+		cp_buf_printf(sql, i ? ",%" PRId64 : "%" PRId64, st->seqs[i]);
+	cp_buf_putc(sql, ')');
+}
+
+/*
+ * After a commit, holding the write lock: move the recent rows into the ids table
+ * when there are enough of them. The objects are committed already; a merge that
+ * fails is logged and tried again after as many rows again.
+ */
+static void recent_merge(struct sqlite_store *st)
+{
+	struct cp__recent *r = st->recent;
+	sqlite3_stmt *ins = NULL, *upd = NULL, *mx = NULL;
+	size_t count, threshold;
+	int64_t merged = 0, upto = 0;
+	enum cp_err err;
+
+	pthread_mutex_lock(&r->lock);
+	count = r->count;
+	threshold = (size_t)(r->base / 8);
+	if (threshold > RECENT_MAX)
+		threshold = RECENT_MAX;
+	if (threshold < cp__store_recent_min)
+		threshold = cp__store_recent_min;
+	if (r->merge_retry > threshold)
+		threshold = r->merge_retry;
+	pthread_mutex_unlock(&r->lock);
+	if (count < threshold)
+		return;
+	if ((err = exec(st, "BEGIN IMMEDIATE")))
+		goto out;
+	if ((err = read_merged(st, &merged)) ||
+	    (err = prepare(st, "SELECT COALESCE(MAX(seq), 0) FROM objects", &mx)))
+		goto out;
+	if (sqlite3_step(mx) != SQLITE_ROW) {
+		err = fail(st, "last seq");
+		goto out;
+	}
+	upto = sqlite3_column_int64(mx, 0);
+	if ((err = prepare(st,
+			   "INSERT INTO ids(cid, id, version_key, seq) "
+			   "SELECT cid, id, version_key, seq FROM objects "
+			   "WHERE seq > ?1 AND seq <= ?2 ORDER BY 1, 2, 3",
+			   &ins)) ||
+	    (err = prepare(st, "UPDATE meta SET value = ?1 WHERE key = 'ids_merged'", &upd)))
+		goto out;
+	sqlite3_bind_int64(ins, 1, merged);
+	sqlite3_bind_int64(ins, 2, upto);
+	sqlite3_bind_int64(upd, 1, upto);
+	if (sqlite3_step(ins) != SQLITE_DONE) {
+		err = fail(st, "merge ids");
+		goto out;
+	}
+	if (sqlite3_step(upd) != SQLITE_DONE) {
+		err = fail(st, "update ids_merged");
+		goto out;
+	}
+	err = exec(st, "COMMIT");
+out:
+	sqlite3_finalize(mx);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	pthread_mutex_lock(&r->lock);
+	if (err) {
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		r->merge_retry = count * 2;
+		CP_LOG_WRN("store", "moving %zu ids into the ids table failed (tried again later): %s",
+			   count, st->base.errmsg);
+	} else {
+		/* rows another process adds after the commit are above upto: caught up later */
+		cp__recent_reset(r, upto);
+		r->loaded = true;
+		r->merge_retry = 0;
+		CP_LOG_DBG("store", "moved %zu ids into the ids table (rows up to %" PRId64 ")",
+			   count, upto);
+	}
+	pthread_mutex_unlock(&r->lock);
 }
 
 /* ---------------------------------------------------------- transactions */
@@ -198,11 +497,20 @@ static enum cp_err sq_begin(struct cp_store *s)
 	return err;
 }
 
+/* The recent table forgets nothing on a rollback, but must look at the rows above the
+ * mark again: other writers may now give their rows those seqs. */
 static void sq_rollback(struct cp_store *s)
 {
 	struct sqlite_store *st = S(s);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->recent_added) {
+		pthread_mutex_lock(&st->recent->lock);
+		if (st->recent->max > st->recent_mark)
+			st->recent->max = st->recent_mark;
+		pthread_mutex_unlock(&st->recent->lock);
+		st->recent_added = false;
+	}
 	unlock(st);
 }
 
@@ -211,10 +519,19 @@ static enum cp_err sq_commit(struct cp_store *s)
 	struct sqlite_store *st = S(s);
 	enum cp_err err = exec(st, "COMMIT");
 
-	if (err)
+	if (err) {
 		sq_rollback(s);
+		return err;
+	}
+	if (st->recent_added) {
+		pthread_mutex_lock(&st->recent->lock);
+		st->recent->stable = st->recent->max;
+		pthread_mutex_unlock(&st->recent->lock);
+		st->recent_added = false;
+	}
+	recent_merge(st);
 	unlock(st);
-	return err;
+	return CP_OK;
 }
 
 /* For one write call: its own transaction unless the caller opened one. */
@@ -404,17 +721,15 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 {
 	enum cp_err err;
 
-	/* the id's versions in one descent of the (collection, id, version_key) index:
-	 * the stored version equal to the new one, if any, and the bounds (most ids
-	 * have no version yet) */
+	/* rows come from id_seqs(): each is checked to hold a version of this id */
 	if ((err = prepare_cached(st,
 				  "SELECT version_key, CASE WHEN version_key = ?3 THEN json END, "
-				  "date_added FROM objects WHERE cid = ?1 AND id = ?2 "
-				  "ORDER BY version_key",
-				  &a->versions)) ||
+				  "date_added, is_first, is_last FROM objects "
+				  "WHERE seq = ?4 AND cid = ?1 AND id = ?2",
+				  &a->version_row)) ||
 	    (err = prepare_cached(st,
-				  "SELECT date_added FROM objects WHERE cid = ?1 AND id = ?2 "
-				  "AND json = ?3 LIMIT 1",
+				  "SELECT date_added FROM objects WHERE seq = ?4 AND cid = ?1 "
+				  "AND id = ?2 AND json = ?3",
 				  &a->same)) ||
 	    (err = prepare_cached(st,
 				  "INSERT INTO objects(cid, id, type, spec_version, "
@@ -423,15 +738,9 @@ static enum cp_err add_prepare(struct sqlite_store *st, struct add_ctx *a)
 				  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 				  "?14, ?15)",
 				  &a->insert)) ||
-	    /* the unary + keeps the planner on the (collection, id, ...) index: through
-	     * objects_last it would visit every current version (docs/PERFORMANCE.md) */
-	    (err = prepare_cached(st,
-				  "UPDATE objects SET is_last = 0 WHERE cid = ?1 "
-				  "AND id = ?2 AND +is_last = 1",
+	    (err = prepare_cached(st, "UPDATE objects SET is_last = 0 WHERE seq = ?1",
 				  &a->clear_last)) ||
-	    (err = prepare_cached(st,
-				  "UPDATE objects SET is_first = 0 WHERE cid = ?1 "
-				  "AND id = ?2 AND +is_first = 1",
+	    (err = prepare_cached(st, "UPDATE objects SET is_first = 0 WHERE seq = ?1",
 				  &a->clear_first)) ||
 	    (err = prepare_cached(st,
 				  "SELECT MAX(date_added) FROM objects WHERE cid = ?1",
@@ -478,6 +787,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 	char *dumped = NULL;
 	const char *json = text;
 	bool first, last, none;
+	int64_t first_seq, last_seq;
 	int rc;
 	enum cp_err err = CP_OK;
 
@@ -494,42 +804,62 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 	} else {
 		/* no modified, no created (SCOs): the version is the date_added (TAXII 2.1);
 		 * an identical object already stored is that same version again */
-		sqlite3_bind_int64(a->same, 1, cid);
-		sqlite3_bind_text(a->same, 2, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(a->same, 3, json, -1, SQLITE_STATIC);
-		rc = sqlite3_step(a->same);
-		if (rc == SQLITE_ROW) {
-			res->outcome = CP_STORE_EXISTING;
-			res->date_added = cp__store_us_to_time(sqlite3_column_int64(a->same, 0));
-		}
-		sqlite3_reset(a->same);
-		if (rc == SQLITE_ROW)
+		if ((err = id_seqs(st, cid, id)))
 			goto out;
-		if (rc != SQLITE_DONE) {
-			err = fail(st, "look up object");
-			goto out;
+		for (size_t i = 0; i < st->nseq; i++) {
+			sqlite3_bind_int64(a->same, 1, cid);
+			sqlite3_bind_text(a->same, 2, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(a->same, 3, json, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(a->same, 4, st->seqs[i]);
+			rc = sqlite3_step(a->same);
+			if (rc == SQLITE_ROW) {
+				res->outcome = CP_STORE_EXISTING;
+				res->date_added =
+					cp__store_us_to_time(sqlite3_column_int64(a->same, 0));
+			}
+			sqlite3_reset(a->same);
+			if (rc == SQLITE_ROW)
+				goto out;
+			if (rc != SQLITE_DONE) {
+				err = fail(st, "look up object");
+				goto out;
+			}
 		}
 		t = cp__store_us_to_time(*next_added);
 		cp_time_format(&t, vtext);
 	}
 	cp__store_version_key(&t, vkey);
 
-	sqlite3_bind_int64(a->versions, 1, cid);
-	sqlite3_bind_text(a->versions, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a->versions, 3, vkey, -1, SQLITE_STATIC);
+	if ((err = id_seqs(st, cid, id)))
+		goto out;
 	none = true;
 	first = last = true;
-	while ((rc = sqlite3_step(a->versions)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(a->versions, 0);
-		int c = k ? strcmp(k, vkey) : 0;
+	first_seq = last_seq = 0;
+	for (size_t i = 0; i < st->nseq; i++) {
+		const char *k;
+		int c;
+		sqlite3_bind_int64(a->version_row, 1, cid);
+		sqlite3_bind_text(a->version_row, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a->version_row, 3, vkey, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(a->version_row, 4, st->seqs[i]);
+		rc = sqlite3_step(a->version_row);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(a->version_row);
+			if (rc == SQLITE_DONE) /* not a version of this id (recent.h) */
+				continue;
+			err = fail(st, "look up versions");
+			goto out;
+		}
+		k = (const char *)sqlite3_column_text(a->version_row, 0);
+		c = k ? strcmp(k, vkey) : 0;
 		if (k && c == 0) {
-			const char *old = (const char *)sqlite3_column_text(a->versions, 1);
+			const char *old = (const char *)sqlite3_column_text(a->version_row, 1);
 			res->outcome = same_json(old, json, cp_stix_object_json(o))
 					       ? CP_STORE_EXISTING
 					       : CP_STORE_CONFLICT;
 			res->date_added =
-				cp__store_us_to_time(sqlite3_column_int64(a->versions, 2));
-			sqlite3_reset(a->versions);
+				cp__store_us_to_time(sqlite3_column_int64(a->version_row, 2));
+			sqlite3_reset(a->version_row);
 			goto out;
 		}
 		none = false;
@@ -537,22 +867,20 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 			first = false; /* an older version exists */
 		else
 			last = false; /* a newer one */
-	}
-	sqlite3_reset(a->versions);
-	if (rc != SQLITE_DONE) {
-		err = fail(st, "look up versions");
-		goto out;
+		if (sqlite3_column_int(a->version_row, 3))
+			first_seq = st->seqs[i];
+		if (sqlite3_column_int(a->version_row, 4))
+			last_seq = st->seqs[i];
+		sqlite3_reset(a->version_row);
 	}
 
-	if (last && !none) {
-		sqlite3_bind_int64(a->clear_last, 1, cid);
-		sqlite3_bind_text(a->clear_last, 2, id, -1, SQLITE_STATIC);
+	if (last && !none && last_seq) {
+		sqlite3_bind_int64(a->clear_last, 1, last_seq);
 		if ((err = step_done(st, a->clear_last, "update last version")))
 			goto out;
 	}
-	if (first && !none) {
-		sqlite3_bind_int64(a->clear_first, 1, cid);
-		sqlite3_bind_text(a->clear_first, 2, id, -1, SQLITE_STATIC);
+	if (first && !none && first_seq) {
+		sqlite3_bind_int64(a->clear_first, 1, first_seq);
 		if ((err = step_done(st, a->clear_first, "update first version")))
 			goto out;
 	}
@@ -579,7 +907,8 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 		sqlite3_bind_int(a->insert, 14, 0);
 		sqlite3_bind_int(a->insert, 15, (int)GATE_UNKNOWN);
 	}
-	if ((err = step_done(st, a->insert, "insert object")))
+	if ((err = step_done(st, a->insert, "insert object")) ||
+	    (err = recent_note(st, cid, id, sqlite3_last_insert_rowid(st->db))))
 		goto out;
 	res->outcome = CP_STORE_ADDED;
 	res->date_added = cp__store_us_to_time(*next_added);
@@ -603,7 +932,7 @@ static enum cp_err sq_add(struct cp_store *s, const char *coll, struct cp_stix_o
 		return err;
 	if ((err = write_begin(st, &own)))
 		return err;
-	if ((err = coll_num(st, coll, &cid)))
+	if ((err = coll_num(st, coll, &cid)) || (err = recent_sync(st)))
 		goto out;
 	sqlite3_bind_int64(a->last_added, 1, cid);
 	if (sqlite3_step(a->last_added) != SQLITE_ROW) {
@@ -699,19 +1028,31 @@ static enum cp_err sq_query(struct cp_store *s, const struct cp_store_filter *f,
 	if (err)
 		goto out;
 	/*
-	 * With ids to match, the (cid, id, version_key) index must find the rows: the
-	 * few versions of those ids are then sorted. Without planner statistics SQLite
-	 * would rather walk objects_last or objects_type, which give date_added order for
-	 * free, and test every row of the collection (70-90 ms for one object at 200k
-	 * objects, docs/PERFORMANCE.md); the unary + keeps it off those columns.
+	 * With ids to match, the rows are found by seq (id_seqs) and the few versions of
+	 * those ids are then sorted. Without planner statistics SQLite would rather walk
+	 * objects_last or objects_type, which give date_added order for free, and test
+	 * every row of the collection (70-90 ms for one object at 200k objects,
+	 * docs/PERFORMANCE.md); the unary + keeps it off those columns.
 	 */
 	by_id = f->id_count > 0;
 	plus = by_id ? "+" : "";
 	if (f->texts_only)
-		cp_buf_puts(&sql, "SELECT json, date_added FROM objects WHERE cid = ?");
+		cp_buf_puts(&sql, "SELECT json, date_added FROM objects WHERE ");
 	else
 		cp_buf_puts(&sql, "SELECT id, type, spec_version, version, date_added, revoked, "
-				  "json, origin, tlp, pap, gate FROM objects WHERE cid = ?");
+				  "json, origin, tlp, pap, gate FROM objects WHERE ");
+	if (by_id) {
+		int64_t tail;
+		if ((err = ids_seqs(st, cid, f->ids, f->id_count, &tail)))
+			goto out;
+		cp_buf_putc(&sql, '(');
+		if (st->nseq) {
+			seq_list(&sql, st);
+			cp_buf_puts(&sql, " OR ");
+		}
+		cp_buf_printf(&sql, "seq > %" PRId64 ") AND ", tail);
+	}
+	cp_buf_puts(&sql, by_id ? "+cid = ?" : "cid = ?");
 	if (has_after)
 		cp_buf_printf(&sql, " AND %sdate_added > ?", plus);
 	if (f->id_count)
@@ -802,6 +1143,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	struct sqlite_store *st = S(s);
 	struct cp_buf sql = CP_BUF_INIT(1 << 20);
 	sqlite3_stmt *q = NULL, *fix = NULL;
+	const char *fix_tail;
 	enum cp_err err;
 	bool own = false, begun = false;
 	int idx = 1;
@@ -813,15 +1155,19 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 		err = CP_OK;
 	if (err || !cid)
 		goto out;
-	cp_buf_puts(&sql, "DELETE FROM objects WHERE cid = ? AND id = ?");
+	if ((err = write_begin(st, &own)))
+		goto out;
+	begun = true;
+	if ((err = recent_sync(st)) || (err = id_seqs(st, cid, id)) || !st->nseq)
+		goto out;
+	cp_buf_puts(&sql, "DELETE FROM objects WHERE ");
+	seq_list(&sql, st);
+	cp_buf_puts(&sql, " AND cid = ? AND id = ?");
 	if (f->spec_version_count)
 		in_list(&sql, "spec_version", f->spec_version_count);
 	version_cond(&sql, f, "+");
 	if ((err = cp_buf_finish(&sql)))
 		goto out;
-	if ((err = write_begin(st, &own)))
-		goto out;
-	begun = true;
 	if ((err = prepare(st, sql.ptr, &q)))
 		goto out;
 	sqlite3_bind_int64(q, idx++, cid);
@@ -834,20 +1180,36 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 		goto out;
 	}
 	*deleted = (size_t)sqlite3_changes(st->db);
-	/* the surviving versions get their first/last flags back */
-	if ((err = prepare(st,
-			   "UPDATE objects SET "
-			   "is_first = (version_key = (SELECT MIN(version_key) FROM objects o "
-			   "  WHERE o.cid = ?1 AND o.id = ?2)), "
-			   "is_last = (version_key = (SELECT MAX(version_key) FROM objects o "
-			   "  WHERE o.cid = ?1 AND o.id = ?2)) "
-			   "WHERE cid = ?1 AND id = ?2",
-			   &fix)))
+	if (!*deleted)
 		goto out;
-	sqlite3_bind_int64(fix, 1, cid);
-	sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(fix) != SQLITE_DONE)
-		err = fail(st, "update version flags");
+	/* the ids table forgets the deleted rows; the surviving versions get their
+	 * first/last flags back */
+	cp_buf_reset(&sql);
+	cp_buf_puts(&sql, "DELETE FROM ids WHERE cid = ?1 AND id = ?2 AND NOT EXISTS "
+			  "(SELECT 1 FROM objects o WHERE o.seq = ids.seq);"
+			  "UPDATE objects SET "
+			  "is_first = (version_key = (SELECT MIN(version_key) FROM objects o "
+			  "  WHERE o.");
+	seq_list(&sql, st);
+	cp_buf_puts(&sql, " AND o.cid = ?1 AND o.id = ?2)), "
+			  "is_last = (version_key = (SELECT MAX(version_key) FROM objects o "
+			  "  WHERE o.");
+	seq_list(&sql, st);
+	cp_buf_puts(&sql, " AND o.cid = ?1 AND o.id = ?2)) WHERE ");
+	seq_list(&sql, st);
+	cp_buf_puts(&sql, " AND cid = ?1 AND id = ?2");
+	if ((err = cp_buf_finish(&sql)))
+		goto out;
+	for (const char *tail = sql.ptr; *tail && !err; tail = fix_tail) {
+		if ((err = prepare_tail(st, tail, &fix, &fix_tail)))
+			break;
+		sqlite3_bind_int64(fix, 1, cid);
+		sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(fix) != SQLITE_DONE)
+			err = fail(st, "update version flags");
+		sqlite3_finalize(fix);
+		fix = NULL;
+	}
 out:
 	sqlite3_finalize(q);
 	sqlite3_finalize(fix);
@@ -1005,10 +1367,10 @@ static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
 		return err;
 	if (strcmp(ver, SCHEMA_VERSION) == 0)
 		return CP_OK;
-	if (strcmp(ver, "1") != 0 && strcmp(ver, "2") != 0) {
+	if (strcmp(ver, "1") != 0 && strcmp(ver, "2") != 0 && strcmp(ver, "3") != 0) {
 		cp_diag_add(diag, CP_SEV_ERROR, "store-version", NULL,
 			    "store '%s' has schema version '%s'; this build reads version %s "
-			    "(and upgrades versions 1 and 2)", path, ver, SCHEMA_VERSION);
+			    "(and upgrades versions 1 to 3)", path, ver, SCHEMA_VERSION);
 		cp__store_set_error(&st->base, "unsupported schema version '%s'", ver);
 		return CP_EUNSUPPORTED;
 	}
@@ -1017,7 +1379,9 @@ static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
 	/* another process may have upgraded it while we waited for the lock */
 	if ((err = schema_version(st, ver)) ||
 	    (strcmp(ver, "1") == 0 && (err = exec(st, upgrade_1_to_2))) ||
-	    (strcmp(ver, SCHEMA_VERSION) != 0 && (err = exec(st, upgrade_2_to_3))) ||
+	    ((strcmp(ver, "1") == 0 || strcmp(ver, "2") == 0) &&
+	     (err = exec(st, upgrade_2_to_3))) ||
+	    (strcmp(ver, SCHEMA_VERSION) != 0 && (err = exec(st, upgrade_3_to_4))) ||
 	    (err = exec(st, "COMMIT"))) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return err;
@@ -1078,6 +1442,11 @@ enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct
 		if (err != CP_EUNSUPPORTED)
 			cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL,
 				    "cannot set up store '%s': %s", path, st->base.errmsg);
+		goto fail;
+	}
+	st->recent = cp__recent_acquire(path);
+	if (!st->recent) {
+		err = CP_ENOMEM;
 		goto fail;
 	}
 	sqlite3_wal_hook(st->db, wal_hook, NULL);

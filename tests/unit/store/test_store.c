@@ -1,10 +1,15 @@
 /* lib/store with the SQLite backend, on a temporary database file. */
 #include <errno.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "cyberpact/store.h"
+
+/* lib/store/internal.h: recent ids kept before they move into the ids table */
+extern size_t cp__store_recent_min;
 
 #define COLL "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 #define COLL2 "52892447-4d7e-4f70-b94d-d7f22742ff63"
@@ -797,6 +802,188 @@ static void texts_only_rows(void **state)
 	assert_non_null(strstr(lean.json[4], "newer"));
 }
 
+/* The number of rows of the ids table, read with a connection of its own. */
+static long ids_rows(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	long n = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ids", -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static size_t versions_of(struct cp_store *s, int n, unsigned versions, struct rows *r)
+{
+	char id[80];
+	const char *ids[1] = {id};
+	struct cp_store_filter f = {.collection_id = COLL, .ids = ids, .id_count = 1,
+				    .versions = versions};
+	struct cp_store_page page;
+
+	snprintf(id, sizeof(id), "indicator--%08x-0000-4000-8000-000000000000", n);
+	return query(s, &f, r, &page);
+}
+
+/*
+ * Versions of one id spread over the ids table and the recent ids (merges after a
+ * few rows): outcomes, first/last, lookups by id and deletes are the same as with
+ * every row in one place, and so after a reopen (the recent ids read back).
+ */
+#define ID7 "indicator--00000007-0000-4000-8000-000000000000"
+
+static void ids_move_in_batches(void **state)
+{
+	struct fixture *fx = *state;
+	size_t saved = cp__store_recent_min, deleted = 0;
+	struct cp_store_filter f = {.collection_id = COLL};
+	struct rows r;
+	struct cp_store_page page;
+	long merged;
+
+	cp__store_recent_min = 3;
+	for (int v = 1; v <= 7; v++) { /* versions 1..7 of indicator 7, others between */
+		add1(fx->s, COLL, indicator(7, v, NULL), CP_STORE_ADDED, NULL);
+		add1(fx->s, COLL, indicator(100 + v, 1, NULL), CP_STORE_ADDED, NULL);
+	}
+	merged = ids_rows(fx->path);
+	assert_true(merged > 0 && merged < 14); /* some moved, some still recent */
+	add1(fx->s, COLL, indicator(7, 3, NULL), CP_STORE_EXISTING, NULL);
+	add1(fx->s, COLL, indicator(7, 6, "other"), CP_STORE_CONFLICT, NULL);
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_ALL, &r), 7);
+	for (size_t i = 0; i < 7; i++) {
+		char want[40];
+		snprintf(want, sizeof(want), "2020-01-01T00:00:%02zu.000Z", i + 1);
+		assert_string_equal(r.versions[i], want);
+	}
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_FIRST | CP_STORE_VERSION_LAST, &r),
+			 2);
+	/* an older version than all: it becomes first */
+	add1(fx->s, COLL, indicator(7, 0, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_FIRST, &r), 1);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:00.000Z");
+	/* one current version per id in a walk */
+	assert_int_equal(query(fx->s, &f, &r, &page), 8);
+
+	/* delete the last version (in the recent ids) and the first (merged) */
+	f.versions = CP_STORE_VERSION_LAST;
+	assert_int_equal(cp_store_delete(fx->s, &f, ID7, &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	f.versions = CP_STORE_VERSION_FIRST;
+	assert_int_equal(cp_store_delete(fx->s, &f, ID7, &deleted), CP_OK);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_FIRST | CP_STORE_VERSION_LAST, &r), 2);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:01.000Z");
+	assert_string_equal(r.versions[1], "2020-01-01T00:00:06.000Z");
+	/* a deleted version may come back */
+	add1(fx->s, COLL, indicator(7, 7, NULL), CP_STORE_ADDED, NULL);
+
+	cp_store_close(fx->s);
+	cp__store_recent_min = saved; /* nothing merges now: the reopened store reads back */
+	assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_ALL, &r), 7);
+	assert_string_equal(r.versions[6], "2020-01-01T00:00:07.000Z");
+	add1(fx->s, COLL, indicator(7, 2, NULL), CP_STORE_EXISTING, NULL);
+	add1(fx->s, COLL, indicator(7, 7, NULL), CP_STORE_EXISTING, NULL);
+	for (int v = 1; v <= 7; v++)
+		assert_int_equal(versions_of(fx->s, 100 + v, CP_STORE_VERSION_ALL, &r), 1);
+	assert_int_equal(versions_of(fx->s, 7, CP_STORE_VERSION_LAST, &r), 1);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:07.000Z");
+}
+
+/* In a child process: add version v of indicator n; exits 0 when it was added. */
+static void add_elsewhere(const char *path, int n, int v)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct cp_store *s = NULL;
+		struct cp_stix_object *o = indicator(n, v, NULL);
+		struct cp_store_add_result res;
+		int ok = cp_store_open_sqlite(path, &s, NULL) == CP_OK &&
+			 cp_store_add(s, COLL, &o, 1, NULL, &res) == CP_OK &&
+			 res.outcome == CP_STORE_ADDED;
+		cp_store_close(s);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/*
+ * Rows written by another process are found by id at once (they are above what
+ * this process has read), and a new version written here sees them.
+ */
+static void other_process_rows(void **state)
+{
+	struct fixture *fx = *state;
+	struct rows r;
+
+	add1(fx->s, COLL, indicator(9, 5, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(versions_of(fx->s, 9, CP_STORE_VERSION_ALL, &r), 1);
+	add_elsewhere(fx->path, 9, 9);
+	add_elsewhere(fx->path, 10, 1);
+	assert_int_equal(versions_of(fx->s, 10, CP_STORE_VERSION_ALL, &r), 1);
+	assert_int_equal(versions_of(fx->s, 9, CP_STORE_VERSION_LAST, &r), 1);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:09.000Z");
+	/* between the two: neither first nor last */
+	add1(fx->s, COLL, indicator(9, 7, NULL), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(9, 9, NULL), CP_STORE_EXISTING, NULL);
+	assert_int_equal(versions_of(fx->s, 9, CP_STORE_VERSION_FIRST | CP_STORE_VERSION_LAST, &r),
+			 2);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:05.000Z");
+	assert_string_equal(r.versions[1], "2020-01-01T00:00:09.000Z");
+}
+
+/*
+ * A rolled back add leaves no trace: the next writers, another process and another
+ * connection, get the same row numbers for other ids, and lookups and new versions
+ * tell them apart.
+ */
+static void rolled_back_rows_are_not_found(void **state)
+{
+	struct fixture *fx = *state;
+	struct cp_store *other = NULL;
+	struct rows r;
+
+	assert_int_equal(cp_store_open_sqlite(fx->path, &other, NULL), CP_OK);
+	add1(fx->s, COLL, indicator(20, 1, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(cp_store_begin(fx->s), CP_OK);
+	add1(fx->s, COLL, indicator(21, 1, NULL), CP_STORE_ADDED, NULL);
+	add1(fx->s, COLL, indicator(22, 1, NULL), CP_STORE_ADDED, NULL);
+	cp_store_rollback(fx->s);
+	add_elsewhere(fx->path, 23, 1); /* the rows 21 had */
+	/* a newer version here makes the other process's row no longer last */
+	add1(fx->s, COLL, indicator(23, 2, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(versions_of(fx->s, 23, CP_STORE_VERSION_LAST, &r), 1);
+	assert_string_equal(r.versions[0], "2020-01-01T00:00:02.000Z");
+	assert_int_equal(versions_of(fx->s, 23, CP_STORE_VERSION_ALL, &r), 2);
+	add1(other, COLL, indicator(24, 1, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(versions_of(fx->s, 21, CP_STORE_VERSION_ALL, &r), 0);
+	assert_int_equal(versions_of(fx->s, 22, CP_STORE_VERSION_ALL, &r), 0);
+	assert_int_equal(versions_of(other, 23, CP_STORE_VERSION_ALL, &r), 2);
+	assert_int_equal(versions_of(other, 24, CP_STORE_VERSION_ALL, &r), 1);
+	add1(fx->s, COLL, indicator(21, 1, NULL), CP_STORE_ADDED, NULL);
+	add1(other, COLL, indicator(21, 1, NULL), CP_STORE_EXISTING, NULL);
+	add1(other, COLL, indicator(22, 1, NULL), CP_STORE_ADDED, NULL);
+	assert_int_equal(versions_of(fx->s, 22, CP_STORE_VERSION_ALL, &r), 1);
+	cp_store_close(other);
+}
+
+static int merge_every_commit(void **state)
+{
+	(void)state;
+	cp__store_recent_min = 1;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -818,6 +1005,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(upgrade_from_schema_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(lookups_by_id_use_the_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(texts_only_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(ids_move_in_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(other_process_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(rolled_back_rows_are_not_found, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
+
+	/* again with every commit moving the recent ids into the ids table */
+	return failed + cmocka_run_group_tests_name("store, ids merged at every commit", tests,
+						    merge_every_commit, NULL);
 }
