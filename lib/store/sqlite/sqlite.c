@@ -6,6 +6,7 @@
  * transactions, so match[version]=first|last is an indexed column test instead of a
  * per-row subquery.
  */
+#include <sodium.h>
 #include <sqlite3.h>
 #include <time.h>
 
@@ -25,6 +26,7 @@ struct sqlite_store {
 	struct cp__recent *recent; /* shared with the process's other connections */
 	bool recent_added;         /* this transaction added entries to it ... */
 	int64_t recent_mark;       /* ... above this seq */
+	unsigned char idkey[crypto_shorthash_KEYBYTES]; /* meta 'ids_key' */
 	int64_t *seqs;             /* candidate rows of an id (id_seqs) */
 	size_t nseq, seqcap;
 };
@@ -42,14 +44,17 @@ struct sqlite_store {
  * written in sorted batches: it holds the rows up to meta 'ids_merged'; the rows
  * above are in the process's recent table (recent.h) until the next merge moves them.
  * seq is AUTOINCREMENT so that a deleted row's seq is never handed out again below
- * 'ids_merged'. Stores of schema 1 to 3 are upgraded in place when opened; rows of
- * schema 1, like rows written without marks, are GATE_UNKNOWN.
+ * 'ids_merged'. Schema 5 keys the ids table by a 64-bit SipHash of the id under the
+ * store's own random key (meta 'ids_key'), a fifth of the bytes of the id and its
+ * version; rows are checked after the lookup anyway, and without the key nobody can
+ * make ids collide on purpose. Stores of schema 1 to 4 are upgraded in place when
+ * opened; rows of schema 1, like rows written without marks, are GATE_UNKNOWN.
  */
 #define GATE_BAD_MARKING 1u
 #define GATE_CONSULTATION 2u
 #define GATE_UNKNOWN 4u
 #define GATE_UNKNOWN_S "4"
-#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION "5"
 
 #define OBJECTS_DATA_COLUMNS                                                              \
 	"  cid INTEGER NOT NULL,"                                                         \
@@ -78,9 +83,8 @@ struct sqlite_store {
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(cid, type, date_added);"
 
 #define IDS_TABLE                                                                         \
-	"CREATE TABLE IF NOT EXISTS ids(cid INTEGER NOT NULL, id TEXT NOT NULL,"          \
-	"  version_key TEXT NOT NULL, seq INTEGER NOT NULL,"                              \
-	"  PRIMARY KEY(cid, id, version_key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS ids(cid INTEGER NOT NULL, key INTEGER NOT NULL,"      \
+	"  seq INTEGER NOT NULL, PRIMARY KEY(cid, key, seq)) WITHOUT ROWID;"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -119,17 +123,22 @@ static const char upgrade_2_to_3[] =
 	"ALTER TABLE objects_v3 RENAME TO objects;" OBJECTS_INDEXES
 	"UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
-/* rebuilt again without the id index, which moves to the ids table, all merged */
+/* rebuilt again without the id index, which moves to the ids table */
 static const char upgrade_3_to_4[] =
 	"CREATE TABLE objects_v4(" OBJECTS_COLUMNS ");"
 	"INSERT INTO objects_v4(" OBJECTS_COPY ") SELECT " OBJECTS_COPY " FROM objects;"
 	"DROP TABLE objects;"
-	"ALTER TABLE objects_v4 RENAME TO objects;" OBJECTS_INDEXES IDS_TABLE
-	"INSERT INTO ids(cid, id, version_key, seq) "
-	"  SELECT cid, id, version_key, seq FROM objects ORDER BY 1, 2, 3;"
+	"ALTER TABLE objects_v4 RENAME TO objects;" OBJECTS_INDEXES
+	"UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+
+/* the ids table of schema 5, every row merged (the store's key exists: ids_key()) */
+static const char upgrade_4_to_5[] =
+	"DROP TABLE IF EXISTS ids;" IDS_TABLE
+	"INSERT INTO ids(cid, key, seq) "
+	"  SELECT cid, cp_id_key(id), seq FROM objects ORDER BY 1, 2, 3;"
 	"INSERT OR REPLACE INTO meta(key, value) "
 	"  VALUES('ids_merged', (SELECT COALESCE(MAX(seq), 0) FROM objects));"
-	"UPDATE meta SET value = '4' WHERE key = 'schema_version';";
+	"UPDATE meta SET value = '5' WHERE key = 'schema_version';";
 
 /*
  * The write-ahead log is folded back into the database by checkpoints after commits.
@@ -225,6 +234,32 @@ static void sq_close(struct cp_store *s)
 }
 
 /* ------------------------------------------------------------ recent ids */
+
+/* The ids table's key of an id: SipHash-2-4 under the store's key, little-endian. */
+static int64_t id_key(const struct sqlite_store *st, const char *id, size_t len)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t v = 0;
+
+	crypto_shorthash(h, (const unsigned char *)id, len, st->idkey);
+	for (size_t i = sizeof(h); i-- > 0;)
+		v = v << 8 | h[i];
+	return (int64_t)v;
+}
+
+/* cp_id_key(id) in SQL, for merges and upgrades */
+static void sql_id_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct sqlite_store *st = sqlite3_user_data(ctx);
+	const char *id = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	if (!id) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_int64(ctx, id_key(st, id, (size_t)sqlite3_value_bytes(argv[0])));
+}
 
 /*
  * A merge moves the recent rows into the ids table once there are RECENT_MIN of them,
@@ -328,11 +363,11 @@ static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, const char *i
 	enum cp_err err;
 	int rc;
 
-	if ((err = prepare_cached(st, "SELECT seq FROM ids WHERE cid = ?1 AND id = ?2",
+	if ((err = prepare_cached(st, "SELECT seq FROM ids WHERE cid = ?1 AND key = ?2",
 				  &st->base_ids)))
 		return err;
 	sqlite3_bind_int64(st->base_ids, 1, cid);
-	sqlite3_bind_text(st->base_ids, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->base_ids, 2, id_key(st, id, strlen(id)));
 	while ((rc = sqlite3_step(st->base_ids)) == SQLITE_ROW) {
 		if (st->nseq == st->seqcap) {
 			size_t ncap = st->seqcap ? st->seqcap * 2 : 8;
@@ -431,8 +466,8 @@ static void recent_merge(struct sqlite_store *st)
 	}
 	upto = sqlite3_column_int64(mx, 0);
 	if ((err = prepare(st,
-			   "INSERT INTO ids(cid, id, version_key, seq) "
-			   "SELECT cid, id, version_key, seq FROM objects "
+			   "INSERT OR IGNORE INTO ids(cid, key, seq) "
+			   "SELECT cid, cp_id_key(id), seq FROM objects "
 			   "WHERE seq > ?1 AND seq <= ?2 ORDER BY 1, 2, 3",
 			   &ins)) ||
 	    (err = prepare(st, "UPDATE meta SET value = ?1 WHERE key = 'ids_merged'", &upd)))
@@ -1185,7 +1220,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	/* the ids table forgets the deleted rows; the surviving versions get their
 	 * first/last flags back */
 	cp_buf_reset(&sql);
-	cp_buf_puts(&sql, "DELETE FROM ids WHERE cid = ?1 AND id = ?2 AND NOT EXISTS "
+	cp_buf_puts(&sql, "DELETE FROM ids WHERE cid = ?1 AND key = ?3 AND NOT EXISTS "
 			  "(SELECT 1 FROM objects o WHERE o.seq = ids.seq);"
 			  "UPDATE objects SET "
 			  "is_first = (version_key = (SELECT MIN(version_key) FROM objects o "
@@ -1204,7 +1239,10 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 		if ((err = prepare_tail(st, tail, &fix, &fix_tail)))
 			break;
 		sqlite3_bind_int64(fix, 1, cid);
-		sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(fix) >= 3)
+			sqlite3_bind_int64(fix, 3, id_key(st, id, strlen(id)));
+		else
+			sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(fix) != SQLITE_DONE)
 			err = fail(st, "update version flags");
 		sqlite3_finalize(fix);
@@ -1344,51 +1382,99 @@ static enum cp_err schema_version(struct sqlite_store *st, char out[16])
 	return err;
 }
 
+/* meta 'ids_key' (32 hex digits) into st->idkey; made first if make and missing */
+static enum cp_err load_ids_key(struct sqlite_store *st, bool make)
+{
+	sqlite3_stmt *q = NULL;
+	enum cp_err err;
+	size_t len = 0;
+	int rc;
+
+	if ((err = prepare(st, "SELECT value FROM meta WHERE key = 'ids_key'", &q)))
+		return err;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(q, 0);
+		if (!hex || sodium_hex2bin(st->idkey, sizeof(st->idkey), hex, strlen(hex), NULL,
+					   &len, NULL) != 0 ||
+		    len != sizeof(st->idkey)) {
+			cp__store_set_error(&st->base, "meta 'ids_key' is not %zu bytes in hex",
+					    sizeof(st->idkey));
+			err = CP_EBACKEND;
+		}
+	} else if (rc != SQLITE_DONE) {
+		err = fail(st, "read ids_key");
+	} else if (!make) {
+		cp__store_set_error(&st->base, "meta 'ids_key' is missing");
+		err = CP_EBACKEND;
+	} else {
+		char hex[2 * crypto_shorthash_KEYBYTES + 1];
+		crypto_shorthash_keygen(st->idkey);
+		sodium_bin2hex(hex, sizeof(hex), st->idkey, sizeof(st->idkey));
+		sqlite3_finalize(q);
+		q = NULL;
+		if ((err = prepare(st, "INSERT INTO meta(key, value) VALUES('ids_key', ?1)", &q)))
+			return err;
+		sqlite3_bind_text(q, 1, hex, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			err = fail(st, "store ids_key");
+		sodium_memzero(hex, sizeof(hex));
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
 /*
  * Create the schema once, or upgrade an older one; later connections only read it
- * (no write lock needed). A store from a newer release is refused rather than
- * written in a format it does not know.
+ * (no write lock needed). Both happen in one transaction, so another process sees a
+ * store before or after, never between. A store from a newer release is refused
+ * rather than written in a format it does not know.
  */
 static enum cp_err ensure_schema(struct sqlite_store *st, struct cp_diag *diag,
 				 const char *path)
 {
 	sqlite3_stmt *q = NULL;
 	bool present = false;
-	char ver[16];
+	char ver[16], *end;
+	long v;
 	enum cp_err err;
 
 	if (prepare(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
 		    &q) == CP_OK)
 		present = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
-	if (!present)
-		return exec(st, schema);
-	if ((err = schema_version(st, ver)))
-		return err;
-	if (strcmp(ver, SCHEMA_VERSION) == 0)
-		return CP_OK;
-	if (strcmp(ver, "1") != 0 && strcmp(ver, "2") != 0 && strcmp(ver, "3") != 0) {
-		cp_diag_add(diag, CP_SEV_ERROR, "store-version", NULL,
-			    "store '%s' has schema version '%s'; this build reads version %s "
-			    "(and upgrades versions 1 to 3)", path, ver, SCHEMA_VERSION);
-		cp__store_set_error(&st->base, "unsupported schema version '%s'", ver);
-		return CP_EUNSUPPORTED;
+	if (present) {
+		if ((err = schema_version(st, ver)))
+			return err;
+		if (strcmp(ver, SCHEMA_VERSION) == 0)
+			return load_ids_key(st, false);
+		v = strtol(ver, &end, 10);
+		if (*end || end == ver || v < 1 || v > 4) {
+			cp_diag_add(diag, CP_SEV_ERROR, "store-version", NULL,
+				    "store '%s' has schema version '%s'; this build reads version "
+				    "%s (and upgrades versions 1 to 4)", path, ver, SCHEMA_VERSION);
+			cp__store_set_error(&st->base, "unsupported schema version '%s'", ver);
+			return CP_EUNSUPPORTED;
+		}
 	}
 	if ((err = exec(st, "BEGIN IMMEDIATE")))
 		return err;
-	/* another process may have upgraded it while we waited for the lock */
-	if ((err = schema_version(st, ver)) ||
-	    (strcmp(ver, "1") == 0 && (err = exec(st, upgrade_1_to_2))) ||
-	    ((strcmp(ver, "1") == 0 || strcmp(ver, "2") == 0) &&
-	     (err = exec(st, upgrade_2_to_3))) ||
-	    (strcmp(ver, SCHEMA_VERSION) != 0 && (err = exec(st, upgrade_3_to_4))) ||
-	    (err = exec(st, "COMMIT"))) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return err;
-	}
-	CP_LOG_INF("store", "upgraded store '%s' from schema %s to %s", path, ver,
-		   SCHEMA_VERSION);
+	/* another process may have created or upgraded it while we waited for the lock */
+	if ((!present && (err = exec(st, schema))) || (err = schema_version(st, ver)))
+		goto fail;
+	v = strtol(ver, &end, 10);
+	if ((v < 2 && (err = exec(st, upgrade_1_to_2))) ||
+	    (v < 3 && (err = exec(st, upgrade_2_to_3))) ||
+	    (v < 4 && (err = exec(st, upgrade_3_to_4))) || (err = load_ids_key(st, true)) ||
+	    (v < 5 && (err = exec(st, upgrade_4_to_5))) || (err = exec(st, "COMMIT")))
+		goto fail;
+	if (present && v < 5)
+		CP_LOG_INF("store", "upgraded store '%s' from schema %s to %s", path, ver,
+			   SCHEMA_VERSION);
 	return CP_OK;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
 }
 
 static const struct cp__store_ops sqlite_ops = {
@@ -1434,6 +1520,15 @@ enum cp_err cp_store_open_sqlite(const char *path, struct cp_store **out, struct
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	if (sodium_init() < 0 ||
+	    sqlite3_create_function(st->db, "cp_id_key", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, st,
+				    sql_id_key, NULL, NULL) != SQLITE_OK) {
+		cp_diag_add(diag, CP_SEV_ERROR, "store-open", NULL,
+			    "cannot set up store '%s': libsodium or cp_id_key()", path);
+		err = CP_EBACKEND;
+		goto fail;
+	}
 	if ((err = exec(st, "PRAGMA journal_mode=WAL")) ||
 	    (err = exec(st, "PRAGMA synchronous=FULL")) ||
 	    (err = exec(st, "PRAGMA foreign_keys=ON")) ||
