@@ -1,6 +1,7 @@
 /* lib/store with the SQLite backend, on a temporary database file. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -802,15 +803,17 @@ static void texts_only_rows(void **state)
 	assert_non_null(strstr(lean.json[4], "newer"));
 }
 
-/* The number of rows of the ids table, read with a connection of its own. */
-static long ids_rows(const char *path)
+/* The number of rows of a table, read with a connection of its own. */
+static long table_rows(const char *path, const char *table)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
+	char sql[64];
 	long n = -1;
 
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ids", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		n = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
@@ -851,7 +854,7 @@ static void ids_move_in_batches(void **state)
 		add1(fx->s, COLL, indicator(7, v, NULL), CP_STORE_ADDED, NULL);
 		add1(fx->s, COLL, indicator(100 + v, 1, NULL), CP_STORE_ADDED, NULL);
 	}
-	merged = ids_rows(fx->path);
+	merged = table_rows(fx->path, "ids");
 	assert_true(merged > 0 && merged < 14); /* some moved, some still recent */
 	add1(fx->s, COLL, indicator(7, 3, NULL), CP_STORE_EXISTING, NULL);
 	add1(fx->s, COLL, indicator(7, 6, "other"), CP_STORE_CONFLICT, NULL);
@@ -977,6 +980,97 @@ static void rolled_back_rows_are_not_found(void **state)
 	cp_store_close(other);
 }
 
+/* Every row of the ids table names a row of the objects table, each at most once. */
+static void ids_consistent(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT (SELECT count(*) FROM ids WHERE seq NOT IN "
+					    "(SELECT seq FROM objects)), "
+					    "(SELECT count(*) - count(DISTINCT seq) FROM ids), "
+					    "(SELECT count(*) FROM ids WHERE seq > (SELECT CAST(value "
+					    "AS INTEGER) FROM meta WHERE key = 'ids_merged'))",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 0);
+	assert_int_equal(sqlite3_column_int(q, 1), 0);
+	assert_int_equal(sqlite3_column_int(q, 2), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/*
+ * kill -9 a writer that merges often, at random moments, five times: every batch it
+ * was told was stored is found by id after a reopen, the ids table names only
+ * stored rows, and writing goes on. (The writer gets 4-25 batches of 50 stored per
+ * round here, merging every few batches.)
+ */
+static void crash_during_merges(void **state)
+{
+	struct fixture *fx = *state;
+	enum { BATCH = 50, ROUNDS = 5 };
+	struct rows r;
+
+	srand((unsigned)getpid());
+	for (int round = 0; round < ROUNDS; round++) {
+		int fds[2], status, acked = -1;
+		pid_t pid;
+		long merged, stored;
+
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct cp_store *s = NULL;
+			struct cp_stix_object *objs[BATCH];
+			struct cp_store_add_result res[BATCH];
+
+			close(fds[0]);
+			cp__store_recent_min = 20;
+			if (cp_store_open_sqlite(fx->path, &s, NULL) != CP_OK)
+				_exit(1);
+			for (int b = 0;; b++) {
+				for (int i = 0; i < BATCH; i++)
+					objs[i] = indicator(round * 100000 + b * BATCH + i, 1, NULL);
+				if (cp_store_add(s, COLL, objs, BATCH, NULL, res) != CP_OK)
+					_exit(1);
+				for (int i = 0; i < BATCH; i++)
+					cp_stix_object_unref(objs[i]);
+				if (write(fds[1], &b, sizeof(b)) != sizeof(b))
+					_exit(1);
+			}
+		}
+		close(fds[1]);
+		usleep(20000 + (useconds_t)(rand() % 60000));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status)); /* killed, not failed */
+		while (read(fds[0], &acked, sizeof(acked)) == (ssize_t)sizeof(acked))
+			;
+		close(fds[0]);
+		assert_true(acked >= 0); /* it stored something before the kill */
+
+		cp_store_close(fx->s);
+		assert_int_equal(cp_store_open_sqlite(fx->path, &fx->s, NULL), CP_OK);
+		ids_consistent(fx->path);
+		/* merges kept up: what is not merged is less than an eighth and a batch */
+		merged = table_rows(fx->path, "ids");
+		stored = table_rows(fx->path, "objects");
+		assert_true(merged > 0 && merged <= stored);
+		assert_true(stored - merged <= stored / 8 + BATCH);
+		for (int n = 0; n < (acked + 1) * BATCH; n++)
+			assert_int_equal(versions_of(fx->s, round * 100000 + n, CP_STORE_VERSION_ALL, &r),
+					 1);
+		/* stored once: the same version again is no new row */
+		add1(fx->s, COLL, indicator(round * 100000, 1, NULL), CP_STORE_EXISTING, NULL);
+		add1(fx->s, COLL, indicator(round * 100000, 2, NULL), CP_STORE_ADDED, NULL);
+	}
+}
+
 static int merge_every_commit(void **state)
 {
 	(void)state;
@@ -1008,6 +1102,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ids_move_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_process_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_rows_are_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(crash_during_merges, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
 
