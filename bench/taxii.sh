@@ -19,7 +19,7 @@
 #   5. GET pages at 100,000 stored objects with 1, 8 and 64 clients;
 #   6. loading up to BIG objects (envelopes of 1000, 8 clients), timed;
 #   7. GET pages at BIG stored objects with 1, 8 and 64 clients;
-#   8. ingest at BIG stored objects, envelopes of 1000, 1 and 8 clients.
+#   8. ingest at BIG stored objects, envelopes of 1000 and 100, 1, 8 and 64 clients.
 # Each phase also prints the server's own handling time (from its request log), so the
 # difference to the client's latency is TLS, HTTP and queueing.
 set -u
@@ -161,6 +161,10 @@ perf_stop get
 perf_start ingest
 for c in 1 8; do run "8. ingest at $stored stored objects, envelopes of 1000, $c clients" ingest --envelope 1000 --objects 30000 --clients $c; done
 perf_stop ingest
+# 64 clients get two envelopes of 1000 or ten of 100 each
+run "8. ingest at $stored stored objects, envelopes of 1000, 64 clients" ingest --envelope 1000 --objects 128000 --clients 64
+for c in 1 8; do run "8. ingest at $stored stored objects, envelopes of 100, $c clients" ingest --envelope 100 --objects 20000 --clients $c; done
+run "8. ingest at $stored stored objects, envelopes of 100, 64 clients" ingest --envelope 100 --objects 64000 --clients 64
 
 stop
 wait "$WAL_WATCH" 2>/dev/null

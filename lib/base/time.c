@@ -117,6 +117,14 @@ bad:
 	return CP_EPARSE;
 }
 
+/* v as exactly n decimal digits (the low ones), zero-padded; returns the end */
+static char *put_digits(char *p, uint32_t v, unsigned n)
+{
+	for (unsigned i = n; i-- > 0; v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
 void cp_time_format_digits(const struct cp_time *t, unsigned nd, char out[CP_TIME_TEXT_MAX])
 {
 	int64_t days = t->sec >= 0 ? t->sec / 86400 : -((-t->sec + 86399) / 86400);
@@ -130,11 +138,39 @@ void cp_time_format_digits(const struct cp_time *t, unsigned nd, char out[CP_TIM
 
 	if (nsec > 999999999u)
 		nsec = 999999999u;
+	if (nd > 9)
+		nd = 9;
+	if (y >= 0 && y <= 9999) {
+		/* digit by digit: the store formats several timestamps per object it adds,
+		 * and snprintf was 3% of a POST's CPU */
+		unsigned hh = (unsigned)(rem / 3600), mm = (unsigned)(rem / 60 % 60),
+			 ss = (unsigned)(rem % 60) + (leap ? 1 : 0);
+		char *p = out;
+		p = put_digits(p, (uint32_t)y, 4);
+		*p++ = '-';
+		p = put_digits(p, m, 2);
+		*p++ = '-';
+		p = put_digits(p, d, 2);
+		*p++ = 'T';
+		p = put_digits(p, hh, 2);
+		*p++ = ':';
+		p = put_digits(p, mm, 2);
+		*p++ = ':';
+		p = put_digits(p, ss, 2);
+		if (nd) {
+			char frac[9];
+			put_digits(frac, nsec, 9);
+			*p++ = '.';
+			memcpy(p, frac, nd);
+			p += nd;
+		}
+		*p++ = 'Z';
+		*p = '\0';
+		return;
+	}
 	n = snprintf(out, CP_TIME_TEXT_MAX, "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u", y, m, d,
 		     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
 		     (unsigned)(rem % 60) + (leap ? 1 : 0));
-	if (nd > 9)
-		nd = 9;
 	if (nd && n > 0 && n < CP_TIME_TEXT_MAX - 12) {
 		char frac[10];
 		snprintf(frac, sizeof(frac), "%09u", nsec);

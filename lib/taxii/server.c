@@ -1471,9 +1471,12 @@ out:
 	cp_free(marks);
 	cp_stix_json_texts_release(&texts);
 	cp_free(res);
-	json_decref(env);
+	/* in the arena the envelope's tree is abandoned: _end() takes it back without
+	 * walking it (freeing it node by node was 7% of a POST's CPU, for nothing) */
 	if (arena)
 		cp_json_arena_end();
+	else
+		json_decref(env);
 	cp_diag_release(&d);
 	cp_buf_release(&st.ok);
 	cp_buf_release(&st.bad);

@@ -3,6 +3,7 @@
  * injection, diagnostics, error names and the logging hook.
  */
 #include <jansson.h>
+#include <time.h>
 
 #include "testutil.h"
 #include "cyberpact/limits.h"
@@ -187,6 +188,47 @@ static void time_leap_second(void **state)
 	}
 	/* any day may carry one in the text (RFC 3339 leaves the table to the reader) */
 	assert_time_text("2015-06-30T23:59:60.000Z", "2015-06-30T23:59:60.000Z");
+}
+
+/* Formatting agrees with the C library's gmtime_r and strftime at random instants of
+ * years 0001-9999 and every number of fraction digits, and a year outside that range
+ * still formats. */
+static void time_format_matches_libc(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	(void)state;
+
+	for (int i = 0; i < 20000; i++) {
+		struct cp_time t;
+		struct tm tm;
+		time_t sec;
+		char want[64], got[CP_TIME_TEXT_MAX], frac[16];
+		unsigned nd = (unsigned)i % 10;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		/* 0001-01-01 to 9999-12-31 */
+		t.sec = -62135596800 + (int64_t)(x % 315537897600ull);
+		t.nsec = (uint32_t)(x >> 34) % 1000000000u;
+		t.frac_digits = (uint8_t)nd;
+		sec = (time_t)t.sec;
+		assert_non_null(gmtime_r(&sec, &tm));
+		/* %Y does not pad years below 1000 everywhere: pad it by hand */
+		snprintf(want, sizeof(want), "%04d", tm.tm_year + 1900);
+		strftime(want + 4, sizeof(want) - 4, "-%m-%dT%H:%M:%S", &tm);
+		snprintf(frac, sizeof(frac), "%09u", t.nsec);
+		if (nd)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want), ".%.*s", (int)nd,
+				 frac);
+		strcat(want, "Z");
+		cp_time_format(&t, got);
+		assert_string_equal(got, want);
+	}
+	{
+		struct cp_time far = {253402300800, 5, 1}; /* 10000-01-01 */
+		char out[CP_TIME_TEXT_MAX];
+		cp_time_format(&far, out);
+		assert_true(strncmp(out, "10000-01-01T00:00:00", 20) == 0);
+	}
 }
 
 static void assert_time_rejected(const char *s, size_t len)
@@ -875,6 +917,7 @@ int main(void)
 	        cmocka_unit_test(time_leap_second),
 	        cmocka_unit_test(time_rejections),
 	        cmocka_unit_test(time_format_digits),
+	        cmocka_unit_test(time_format_matches_libc),
 	        cmocka_unit_test(time_now),
 	        cmocka_unit_test(buf_basics),
 	        cmocka_unit_test(buf_growth),
