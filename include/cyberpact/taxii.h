@@ -119,11 +119,12 @@ pthread_mutex_t *cp_taxii_server_write_lock(struct cp_taxii_server *srv);
 
 /*
  * Concurrent POSTs share commits (group commit). Since the server was made: the
- * write transactions that stored POSTs, the POSTs stored (or failed in the store);
- * and now: the POSTs waiting for their write (queued or being written).
+ * write transactions that stored POSTs, the POSTs stored (or failed in the store),
+ * the envelopes validated by two threads (a large one alone in the server); and now:
+ * the POSTs waiting for their write (queued or being written).
  */
 struct cp_taxii_write_stats {
-	unsigned long commits, posts, waiting;
+	unsigned long commits, posts, split, waiting;
 };
 void cp_taxii_server_write_stats(struct cp_taxii_server *srv, struct cp_taxii_write_stats *out);
 

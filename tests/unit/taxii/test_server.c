@@ -581,6 +581,60 @@ static json_t *poster_answer(struct poster *p, unsigned want)
 }
 
 /*
+ * A large envelope posted alone is validated by two threads (on a machine with two
+ * CPUs): its status still lists successes and failures in the envelope's order, with
+ * failures from both halves, and a version repeated across the halves is stored once.
+ */
+static void large_envelope_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 600 };
+	static const int bad[] = {5, 299, 300, 599};
+	struct cp_taxii_write_stats before, after;
+	struct cp_buf b = CP_BUF_INIT(0);
+	json_t *j, *fails, *oks;
+	unsigned st;
+	size_t k = 0;
+
+	for (int i = 0; i < N; i++) {
+		char *o = indicator(2000 + (i == 450 ? 100 : i), 0); /* 450 repeats 100 */
+		if (i)
+			cp_buf_putc(&b, ',');
+		if (k < sizeof(bad) / sizeof(bad[0]) && bad[k] == i) {
+			cp_buf_printf(&b, "{\"type\":\"indicator\",\"id\":\"indicator--bad-%d\"}", i);
+			k++;
+		} else {
+			cp_buf_puts(&b, o);
+		}
+		free(o);
+	}
+	assert_int_equal(cp_buf_finish(&b), CP_OK);
+	cp_taxii_server_write_stats(fx->srv, &before);
+	j = post(fx, b.ptr, &st);
+	cp_taxii_server_write_stats(fx->srv, &after);
+	assert_int_equal(st, 202);
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		assert_int_equal(after.split, before.split + 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "success_count")), N - 4);
+	fails = json_object_get(j, "failures");
+	assert_int_equal(json_array_size(fails), 4);
+	for (size_t i = 0; i < 4; i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "indicator--bad-%d", bad[i]);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(fails, i), "id")),
+				    want);
+	}
+	/* successes in envelope order: the first is object 0, the last object 598 */
+	oks = json_object_get(j, "successes");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(oks, 0), "id")),
+			    "indicator--000007d0-0000-4000-8000-000000000000"); /* 2000 */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(oks, N - 5), "id")),
+			    "indicator--00000a26-0000-4000-8000-000000000000"); /* 2598 */
+	json_decref(j);
+	cp_buf_release(&b);
+}
+
+/*
  * POSTs that queue behind a writer are stored together in one transaction, and each
  * gets the answer it would get alone: its own successes, failures, "already stored"
  * (for a version an earlier POST of the same group added), conflicts, and a status
@@ -730,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(post_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(paging_and_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(stored_as_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(large_envelope_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit_failure, setup, teardown),
 	};
