@@ -156,6 +156,9 @@ void cp_buf_puts(struct cp_buf *b, const char *s);
 void cp_buf_putc(struct cp_buf *b, char c);
 void cp_buf_printf(struct cp_buf *b, const char *fmt, ...) CP_PRINTF(2, 3);
 void cp_buf_vprintf(struct cp_buf *b, const char *fmt, va_list ap) CP_PRINTF(2, 0);
+/* Make room for len more bytes now (at most up to the cap), so that appends up to
+ * that size copy nothing again; a failure here is not sticky. */
+void cp_buf_reserve(struct cp_buf *b, size_t len);
 /* Shrink to len (len <= b->len). */
 void cp_buf_truncate(struct cp_buf *b, size_t len);
 /* First error of any append since init/reset, or CP_OK. */

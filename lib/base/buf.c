@@ -58,6 +58,27 @@ static bool grow(struct cp_buf *b, size_t extra)
 	return true;
 }
 
+void cp_buf_reserve(struct cp_buf *b, size_t len)
+{
+	size_t need;
+	char *p;
+
+	if (b->err)
+		return;
+	if (len > limit_of(b) - b->len)
+		len = limit_of(b) - b->len;
+	need = b->len + len + 1;
+	if (need <= b->cap)
+		return;
+	p = cp_realloc(b->ptr, need);
+	if (!p)
+		return; /* the appends will grow it, or fail, themselves */
+	if (!b->ptr)
+		p[0] = '\0';
+	b->ptr = p;
+	b->cap = need;
+}
+
 void cp_buf_append(struct cp_buf *b, const void *ptr, size_t len)
 {
 	if (!grow(b, len))

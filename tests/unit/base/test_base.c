@@ -460,6 +460,43 @@ static void buf_cap(void **state)
 	cp_buf_release(&b);
 }
 
+static void buf_reserve(void **state)
+{
+	struct cp_buf b = CP_BUF_INIT(100);
+	char *p;
+	(void)state;
+
+	/* room made once: appends up to it move nothing */
+	cp_buf_reserve(&b, 50);
+	assert_true(b.cap >= 51);
+	assert_string_equal(b.ptr, "");
+	p = b.ptr;
+	for (int i = 0; i < 50; i++)
+		cp_buf_putc(&b, 'a');
+	assert_ptr_equal(b.ptr, p);
+	assert_int_equal(cp_buf_finish(&b), CP_OK);
+	/* never beyond the cap, and the cap still holds */
+	cp_buf_reserve(&b, 1000);
+	assert_true(b.cap <= 101);
+	cp_buf_reserve(&b, 10); /* smaller than what is there: nothing */
+	assert_int_equal(b.len, 50);
+	for (int i = 0; i < 50; i++)
+		cp_buf_putc(&b, 'b');
+	assert_int_equal(cp_buf_finish(&b), CP_OK);
+	cp_buf_putc(&b, 'c');
+	assert_int_equal(cp_buf_finish(&b), CP_ETOOBIG);
+	cp_buf_release(&b);
+	/* a failed reservation is no error: the appends grow the buffer themselves */
+	cp_buf_init(&b, 0);
+	cp_alloc_fail_after(1, false);
+	cp_buf_reserve(&b, 4096);
+	cp_alloc_fail_after(0, false);
+	assert_int_equal(cp_buf_finish(&b), CP_OK);
+	cp_buf_puts(&b, "fine");
+	assert_string_equal(b.ptr, "fine");
+	cp_buf_release(&b);
+}
+
 static void buf_enomem(void **state)
 {
 	struct cp_buf b = CP_BUF_INIT(0);
@@ -922,6 +959,7 @@ int main(void)
 	        cmocka_unit_test(buf_basics),
 	        cmocka_unit_test(buf_growth),
 	        cmocka_unit_test(buf_cap),
+	        cmocka_unit_test(buf_reserve),
 	        cmocka_unit_test(buf_enomem),
 	        cmocka_unit_test(buf_pointer),
 	        cmocka_unit_test(str_helpers),
