@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1071,6 +1072,107 @@ static void crash_during_merges(void **state)
 	}
 }
 
+/*
+ * Readers on connections of their own look objects up by id while a writer adds
+ * them and merges every few batches: every object the writer was told is stored is
+ * found, whether it is in the recent ids, in the ids table, or moving between them.
+ */
+struct lookups {
+	const char *path;
+	atomic_int acked; /* batches stored */
+	atomic_bool stop;
+	atomic_long found, missing;
+};
+
+#define LOOKUP_BATCH 20
+
+static void *lookup_writer(void *arg)
+{
+	struct lookups *lk = arg;
+	struct cp_store *s = NULL;
+
+	if (cp_store_open_sqlite(lk->path, &s, NULL) != CP_OK)
+		return NULL;
+	for (int b = 0; b < 150; b++) {
+		struct cp_stix_object *objs[LOOKUP_BATCH];
+		struct cp_store_add_result res[LOOKUP_BATCH];
+		enum cp_err err;
+		for (int i = 0; i < LOOKUP_BATCH; i++)
+			objs[i] = indicator(50000 + b * LOOKUP_BATCH + i, 1, NULL);
+		err = cp_store_add(s, COLL, objs, LOOKUP_BATCH, NULL, res);
+		for (int i = 0; i < LOOKUP_BATCH; i++)
+			cp_stix_object_unref(objs[i]);
+		if (err)
+			break;
+		atomic_store(&lk->acked, b + 1);
+	}
+	atomic_store(&lk->stop, true);
+	cp_store_close(s);
+	return NULL;
+}
+
+static void *lookup_reader(void *arg)
+{
+	struct lookups *lk = arg;
+	struct cp_store *s = NULL;
+	unsigned seed = (unsigned)(uintptr_t)&s;
+
+	if (cp_store_open_sqlite(lk->path, &s, NULL) != CP_OK)
+		return NULL;
+	while (!atomic_load(&lk->stop)) {
+		int acked = atomic_load(&lk->acked), n;
+		unsigned span;
+		char id[80];
+		const char *ids[1] = {id};
+		struct cp_store_filter f = {.collection_id = COLL, .ids = ids, .id_count = 1,
+					    .versions = CP_STORE_VERSION_ALL};
+		struct rows r;
+		struct cp_store_page page;
+		if (!acked)
+			continue;
+		/* mostly the newest batches: the ones a merge is about to move */
+		span = rand_r(&seed) % 4 ? 3 * LOOKUP_BATCH : (unsigned)acked * LOOKUP_BATCH;
+		n = acked * LOOKUP_BATCH - 1 - (int)((unsigned)rand_r(&seed) % span);
+		if (n < 0)
+			n = 0;
+		snprintf(id, sizeof(id), "indicator--%08x-0000-4000-8000-000000000000", 50000 + n);
+		memset(&r, 0, sizeof(r));
+		if (cp_store_query(s, &f, collect, &r, &page) == CP_OK && r.count == 1)
+			atomic_fetch_add(&lk->found, 1);
+		else
+			atomic_fetch_add(&lk->missing, 1);
+	}
+	cp_store_close(s);
+	return NULL;
+}
+
+static void readers_during_merges(void **state)
+{
+	struct fixture *fx = *state;
+	size_t saved = cp__store_recent_min;
+	struct lookups lk = {.path = fx->path};
+	pthread_t w, r[2];
+	long merged;
+
+	cp__store_recent_min = 30;
+	atomic_init(&lk.acked, 0);
+	atomic_init(&lk.stop, false);
+	atomic_init(&lk.found, 0);
+	atomic_init(&lk.missing, 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&r[i], NULL, lookup_reader, &lk), 0);
+	assert_int_equal(pthread_create(&w, NULL, lookup_writer, &lk), 0);
+	pthread_join(w, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(r[i], NULL);
+	cp__store_recent_min = saved;
+	assert_int_equal(atomic_load(&lk.acked), 150);
+	assert_int_equal(atomic_load(&lk.missing), 0);
+	assert_true(atomic_load(&lk.found) > 100);
+	merged = table_rows(fx->path, "ids");
+	assert_true(merged > 150 * LOOKUP_BATCH / 2); /* merges ran while they looked */
+}
+
 static int merge_every_commit(void **state)
 {
 	(void)state;
@@ -1103,6 +1205,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(other_process_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_rows_are_not_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_during_merges, setup, teardown),
+		cmocka_unit_test_setup_teardown(readers_during_merges, setup, teardown),
 	};
 	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
 
