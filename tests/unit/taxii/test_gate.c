@@ -518,6 +518,16 @@ static void versions_judged_one_by_one(void **state)
 	json_decref(j);
 }
 
+/* lib/store/internal.h: recent ids kept before they move into the ids table */
+extern size_t cp__store_recent_min;
+
+static int merge_every_commit(void **state)
+{
+	(void)state;
+	cp__store_recent_min = 1;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,5 +537,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rows_without_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(versions_judged_one_by_one, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("egress gate", tests, NULL, NULL);
+
+	/* again with every commit moving the store's recent ids into its ids table */
+	return failed + cmocka_run_group_tests_name("egress gate, ids merged at every commit",
+						    tests, merge_every_commit, NULL);
 }

@@ -775,6 +775,16 @@ static void group_commit_failure(void **state)
 	}
 }
 
+/* lib/store/internal.h: recent ids kept before they move into the ids table */
+extern size_t cp__store_recent_min;
+
+static int merge_every_commit(void **state)
+{
+	(void)state;
+	cp__store_recent_min = 1;
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,5 +798,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit_failure, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("taxii server", tests, NULL, NULL);
+
+	/* again with every commit moving the store's recent ids into its ids table */
+	return failed + cmocka_run_group_tests_name("taxii server, ids merged at every commit",
+						    tests, merge_every_commit, NULL);
 }
