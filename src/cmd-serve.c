@@ -1036,13 +1036,19 @@ int cmd_serve(int argc, char **argv)
 				goto bad_host;
 			sl = sizeof(*s4);
 		}
+		/* a pool only with --threads N: libmicrohttpd warns about a pool of size 0 */
+		struct MHD_OptionItem pool[] = {
+			{threads ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads,
+			 NULL},
+			{MHD_OPTION_END, 0, NULL},
+		};
 		d = MHD_start_daemon(
 			flags, (uint16_t)n->cfg.listen_port, NULL, NULL, on_request, n,
 			MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_HTTPS_MEM_CERT,
 			cert_pem, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_TRUST,
 			ca_pem ? ca_pem : NULL, MHD_OPTION_HTTPS_PRIORITIES,
-			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
-			threads, MHD_OPTION_CONNECTION_TIMEOUT, n->cfg.connection_timeout,
+			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_ARRAY, pool,
+			MHD_OPTION_CONNECTION_TIMEOUT, n->cfg.connection_timeout,
 			MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, n, MHD_OPTION_END);
 		(void)sl;
