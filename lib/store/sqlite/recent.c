@@ -26,13 +26,10 @@ struct cp__recent_chunk {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cp__recent *registry;
 
-static uint64_t key_hash(int64_t cid, const char *id)
+/* the slot hash: the id's key (a SipHash, recent.h) mixed with its collection */
+static uint64_t slot_hash(int64_t cid, int64_t key)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)cid;
-
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	return (uint64_t)key ^ ((uint64_t)cid * 0x9e3779b97f4a7c15ull);
 }
 
 static const char *copy_id(struct cp__recent *r, const char *id)
@@ -82,7 +79,8 @@ static enum cp_err grow(struct cp__recent *r)
 	return CP_OK;
 }
 
-enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, const char *id, int64_t seq)
+enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, int64_t key, const char *id,
+			   int64_t seq)
 {
 	struct cp__recent_ent e;
 	enum cp_err err;
@@ -90,7 +88,7 @@ enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, const char *id, in
 	/* at most half full, so that probe runs stay short */
 	if ((!r->slots || (r->count + 1) * 2 > r->mask + 1) && (err = grow(r)))
 		return err;
-	e.h = key_hash(cid, id);
+	e.h = slot_hash(cid, key);
 	e.cid = cid;
 	e.seq = seq;
 	e.id = copy_id(r, id);
@@ -103,14 +101,14 @@ enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, const char *id, in
 	return CP_OK;
 }
 
-enum cp_err cp__recent_lookup(const struct cp__recent *r, int64_t cid, const char *id,
-			      int64_t **seqs, size_t *n, size_t *cap)
+enum cp_err cp__recent_lookup(const struct cp__recent *r, int64_t cid, int64_t key,
+			      const char *id, int64_t **seqs, size_t *n, size_t *cap)
 {
 	uint64_t h;
 
 	if (!r->slots)
 		return CP_OK;
-	h = key_hash(cid, id);
+	h = slot_hash(cid, key);
 	for (size_t i = (size_t)h & r->mask; r->slots[i].id; i = (i + 1) & r->mask) {
 		const struct cp__recent_ent *e = &r->slots[i];
 		if (e->h != h || e->cid != cid || strcmp(e->id, id) != 0)

@@ -45,13 +45,13 @@ struct cp__recent {
 struct cp__recent *cp__recent_acquire(const char *path);
 void cp__recent_release(struct cp__recent *r);
 
-/* With r->lock held: */
-CP_MUST_CHECK enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, const char *id,
-					 int64_t seq);
+/* With r->lock held; key is the id's key in the ids table (a keyed SipHash of it): */
+CP_MUST_CHECK enum cp_err cp__recent_add(struct cp__recent *r, int64_t cid, int64_t key,
+					 const char *id, int64_t seq);
 /* Append the seqs of (cid, id) to *seqs (cp_realloc'd, *n entries, *cap slots). */
 CP_MUST_CHECK enum cp_err cp__recent_lookup(const struct cp__recent *r, int64_t cid,
-					    const char *id, int64_t **seqs, size_t *n,
-					    size_t *cap);
+					    int64_t key, const char *id, int64_t **seqs,
+					    size_t *n, size_t *cap);
 /* Forget every entry: the rows up to base are in the ids table. */
 void cp__recent_reset(struct cp__recent *r, int64_t base);
 

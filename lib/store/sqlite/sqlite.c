@@ -311,8 +311,9 @@ static enum cp_err recent_catch_up(struct sqlite_store *st)
 	sqlite3_bind_int64(st->recent_scan, 1, r->max);
 	while ((rc = sqlite3_step(st->recent_scan)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st->recent_scan, 2);
-		err = id ? cp__recent_add(r, sqlite3_column_int64(st->recent_scan, 1), id,
-					  sqlite3_column_int64(st->recent_scan, 0))
+		err = id ? cp__recent_add(r, sqlite3_column_int64(st->recent_scan, 1),
+					  id_key(st, id, (size_t)sqlite3_column_bytes(st->recent_scan, 2)),
+					  id, sqlite3_column_int64(st->recent_scan, 0))
 			 : CP_ENOMEM;
 		if (err) {
 			sqlite3_reset(st->recent_scan);
@@ -338,7 +339,8 @@ static enum cp_err recent_sync(struct sqlite_store *st)
 }
 
 /* An inserted row into the recent table (in a write transaction). */
-static enum cp_err recent_note(struct sqlite_store *st, int64_t cid, const char *id, int64_t seq)
+static enum cp_err recent_note(struct sqlite_store *st, int64_t cid, int64_t key, const char *id,
+			       int64_t seq)
 {
 	struct cp__recent *r = st->recent;
 	enum cp_err err;
@@ -348,7 +350,7 @@ static enum cp_err recent_note(struct sqlite_store *st, int64_t cid, const char 
 		st->recent_added = true;
 		st->recent_mark = r->max;
 	}
-	err = cp__recent_add(r, cid, id, seq);
+	err = cp__recent_add(r, cid, key, id, seq);
 	pthread_mutex_unlock(&r->lock);
 	return err;
 }
@@ -358,7 +360,7 @@ static enum cp_err recent_note(struct sqlite_store *st, int64_t cid, const char 
  * table and the recent table. A writer has caught the recent table up; the rows are
  * then read with their cid and id checked.
  */
-static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, const char *id)
+static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, int64_t key)
 {
 	enum cp_err err;
 	int rc;
@@ -367,7 +369,7 @@ static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, const char *i
 				  &st->base_ids)))
 		return err;
 	sqlite3_bind_int64(st->base_ids, 1, cid);
-	sqlite3_bind_int64(st->base_ids, 2, id_key(st, id, strlen(id)));
+	sqlite3_bind_int64(st->base_ids, 2, key);
 	while ((rc = sqlite3_step(st->base_ids)) == SQLITE_ROW) {
 		if (st->nseq == st->seqcap) {
 			size_t ncap = st->seqcap ? st->seqcap * 2 : 8;
@@ -385,15 +387,17 @@ static enum cp_err base_seqs(struct sqlite_store *st, int64_t cid, const char *i
 	return rc == SQLITE_DONE ? CP_OK : fail(st, "look up id");
 }
 
-static enum cp_err id_seqs(struct sqlite_store *st, int64_t cid, const char *id)
+/* ... for a writer; *key is the id's key */
+static enum cp_err id_seqs(struct sqlite_store *st, int64_t cid, const char *id, int64_t *key)
 {
 	enum cp_err err;
 
+	*key = id_key(st, id, strlen(id));
 	st->nseq = 0;
 	pthread_mutex_lock(&st->recent->lock);
-	err = cp__recent_lookup(st->recent, cid, id, &st->seqs, &st->nseq, &st->seqcap);
+	err = cp__recent_lookup(st->recent, cid, *key, id, &st->seqs, &st->nseq, &st->seqcap);
 	pthread_mutex_unlock(&st->recent->lock);
-	return err ? err : base_seqs(st, cid, id);
+	return err ? err : base_seqs(st, cid, *key);
 }
 
 /*
@@ -413,11 +417,12 @@ static enum cp_err ids_seqs(struct sqlite_store *st, int64_t cid, const char *co
 	if (!r->loaded || r->max == r->stable)
 		err = recent_catch_up(st);
 	for (size_t i = 0; !err && i < n; i++)
-		err = cp__recent_lookup(r, cid, ids[i], &st->seqs, &st->nseq, &st->seqcap);
+		err = cp__recent_lookup(r, cid, id_key(st, ids[i], strlen(ids[i])), ids[i],
+					&st->seqs, &st->nseq, &st->seqcap);
 	*tail = r->stable;
 	pthread_mutex_unlock(&r->lock);
 	for (size_t i = 0; !err && i < n; i++)
-		err = base_seqs(st, cid, ids[i]);
+		err = base_seqs(st, cid, id_key(st, ids[i], strlen(ids[i])));
 	return err;
 }
 
@@ -822,7 +827,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 	char *dumped = NULL;
 	const char *json = text;
 	bool first, last, none;
-	int64_t first_seq, last_seq;
+	int64_t first_seq, last_seq, key;
 	int rc;
 	enum cp_err err = CP_OK;
 
@@ -839,7 +844,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 	} else {
 		/* no modified, no created (SCOs): the version is the date_added (TAXII 2.1);
 		 * an identical object already stored is that same version again */
-		if ((err = id_seqs(st, cid, id)))
+		if ((err = id_seqs(st, cid, id, &key)))
 			goto out;
 		for (size_t i = 0; i < st->nseq; i++) {
 			sqlite3_bind_int64(a->same, 1, cid);
@@ -865,7 +870,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 	}
 	cp__store_version_key(&t, vkey);
 
-	if ((err = id_seqs(st, cid, id)))
+	if ((err = id_seqs(st, cid, id, &key)))
 		goto out;
 	none = true;
 	first = last = true;
@@ -943,7 +948,7 @@ static enum cp_err add_one(struct sqlite_store *st, struct add_ctx *a, int64_t c
 		sqlite3_bind_int(a->insert, 15, (int)GATE_UNKNOWN);
 	}
 	if ((err = step_done(st, a->insert, "insert object")) ||
-	    (err = recent_note(st, cid, id, sqlite3_last_insert_rowid(st->db))))
+	    (err = recent_note(st, cid, key, id, sqlite3_last_insert_rowid(st->db))))
 		goto out;
 	res->outcome = CP_STORE_ADDED;
 	res->date_added = cp__store_us_to_time(*next_added);
@@ -1182,7 +1187,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	enum cp_err err;
 	bool own = false, begun = false;
 	int idx = 1;
-	int64_t cid = 0;
+	int64_t cid = 0, key;
 
 	*deleted = 0;
 	err = coll_num(st, f->collection_id, &cid);
@@ -1193,7 +1198,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 	if ((err = write_begin(st, &own)))
 		goto out;
 	begun = true;
-	if ((err = recent_sync(st)) || (err = id_seqs(st, cid, id)) || !st->nseq)
+	if ((err = recent_sync(st)) || (err = id_seqs(st, cid, id, &key)) || !st->nseq)
 		goto out;
 	cp_buf_puts(&sql, "DELETE FROM objects WHERE ");
 	seq_list(&sql, st);
@@ -1240,7 +1245,7 @@ static enum cp_err sq_del(struct cp_store *s, const struct cp_store_filter *f, c
 			break;
 		sqlite3_bind_int64(fix, 1, cid);
 		if (sqlite3_bind_parameter_count(fix) >= 3)
-			sqlite3_bind_int64(fix, 3, id_key(st, id, strlen(id)));
+			sqlite3_bind_int64(fix, 3, key);
 		else
 			sqlite3_bind_text(fix, 2, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(fix) != SQLITE_DONE)
