@@ -84,6 +84,10 @@ struct node {
 		unsigned char pw_hash[32];
 	} auth_cache[64];
 	size_t auth_cache_count;
+	/* argon2 runs at once (each takes the hash's memory: 64 MB at libsodium's
+	 * interactive limit), at most hashing_max; waiters on auth_free */
+	pthread_cond_t auth_free;
+	unsigned hashing, hashing_max;
 	/* partners: the current view, swapped whole on reload; requests hold a reference */
 	pthread_mutex_t view_lock;
 	struct partner_view *view;
@@ -234,6 +238,48 @@ static const struct cp_config_account *find_account(struct node *n, const char *
 	return NULL;
 }
 
+/*
+ * An unknown user's password is checked against this hash of a random one, so that
+ * a wrong user name takes as long to refuse as a wrong password (no user
+ * enumeration by timing). Made on first use.
+ */
+static char unknown_user_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t unknown_user_once = PTHREAD_ONCE_INIT;
+
+static void unknown_user_make(void)
+{
+	unsigned char pw[32];
+
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(unknown_user_hash, (const char *)pw, sizeof(pw),
+			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		unknown_user_hash[0] = '\0'; /* out of memory: no such check then */
+	sodium_memzero(pw, sizeof(pw));
+}
+
+/*
+ * crypto_pwhash_str_verify() with at most hashing_max of them at once: wrong
+ * passwords cost as much memory as right ones, and a burst of them must not take
+ * the node's memory (32 at once took 444 MB, tests/integration/test_serve.sh).
+ */
+static bool password_ok(struct node *n, const char *hash, const char *pass)
+{
+	bool ok;
+
+	pthread_mutex_lock(&n->auth_lock);
+	while (n->hashing >= n->hashing_max)
+		pthread_cond_wait(&n->auth_free, &n->auth_lock);
+	n->hashing++;
+	pthread_mutex_unlock(&n->auth_lock);
+	ok = hash[0] && crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
+	pthread_mutex_lock(&n->auth_lock);
+	n->hashing--;
+	pthread_cond_signal(&n->auth_free);
+	pthread_mutex_unlock(&n->auth_lock);
+	return ok;
+}
+
 static const struct cp_config_account *basic_auth(struct node *n, struct MHD_Connection *conn)
 {
 	char *pass = NULL;
@@ -244,8 +290,11 @@ static const struct cp_config_account *basic_auth(struct node *n, struct MHD_Con
 	if (!user || !pass)
 		goto out;
 	found = find_account(n, user);
-	if (!found || !found->password_hash)
+	if (!found || !found->password_hash) {
+		pthread_once(&unknown_user_once, unknown_user_make);
+		(void)password_ok(n, unknown_user_hash, pass);
 		goto out;
+	}
 	crypto_generichash(h, sizeof(h), (const unsigned char *)pass, strlen(pass),
 			   (const unsigned char *)found->password_hash,
 			   strlen(found->password_hash) > crypto_generichash_KEYBYTES_MAX
@@ -259,7 +308,7 @@ static const struct cp_config_account *basic_auth(struct node *n, struct MHD_Con
 	pthread_mutex_unlock(&n->auth_lock);
 	if (a)
 		goto out;
-	if (crypto_pwhash_str_verify(found->password_hash, pass, strlen(pass)) != 0)
+	if (!password_ok(n, found->password_hash, pass))
 		goto out;
 	a = found;
 	pthread_mutex_lock(&n->auth_lock);
@@ -859,6 +908,11 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	pthread_mutex_init(&n->auth_lock, NULL);
+	pthread_cond_init(&n->auth_free, NULL);
+	{
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n->hashing_max = cpus > 0 ? (unsigned)cpus : 1;
+	}
 	pthread_mutex_init(&n->view_lock, NULL);
 
 	/* the data directory decides where a default configuration lives */
@@ -1119,6 +1173,7 @@ out:
 		pthread_mutex_destroy(&n->view_lock);
 		cp_config_release(&n->cfg);
 		pthread_mutex_destroy(&n->auth_lock);
+		pthread_cond_destroy(&n->auth_free);
 		cp_free(n);
 	}
 	if (password) {

@@ -59,6 +59,22 @@ check "401 challenge" grep -qi '^www-authenticate: basic' "$TMP/headers"
 check "401 is a TAXII error" grep -q '"http_status":"401"' "$TMP/body"
 code=$(curl -sS --cacert "$CA" -u "admin:wrong" -o /dev/null -w '%{http_code}' "$URL")
 check "bad password 401" [ "$code" = 401 ]
+code=$(curl -sS --cacert "$CA" -u "nobody:wrong" -o /dev/null -w '%{http_code}' "$URL")
+check "unknown user 401" [ "$code" = 401 ]
+# a burst of wrong passwords: argon2 runs at most one per CPU at once (64 MB each), so
+# the node's peak memory grows by a few of them, not by 32 (444 MB on 2 CPUs unbounded)
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status"; }
+hwm0=$(hwm)
+burst=""
+for i in $(seq 32); do
+	curl -sS --cacert "$CA" -u "admin:wrong$i" -o /dev/null -w '%{http_code}\n' "$URL" >>"$TMP/burst" &
+	burst="$burst $!"
+done
+wait $burst
+check "burst of wrong passwords: all 401" [ "$(grep -c '^401$' "$TMP/burst")" = 32 ]
+grow=$(( $(hwm) - hwm0 ))
+check "burst of wrong passwords: peak memory +$((grow / 1024)) MB, at most $(( ($(nproc) + 2) * 64 )) MB" \
+	[ "$grow" -le $(( ($(nproc) + 2) * 65536 )) ]
 code=$(curl -sS --cacert "$CA" --cert "$TMP/node/pki/client.crt" --key "$TMP/node/pki/client.key" \
 	-o /dev/null -w '%{http_code}' "$URL")
 check "client certificate 200" [ "$code" = 200 ]
