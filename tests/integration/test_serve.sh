@@ -62,7 +62,7 @@ check "bad password 401" [ "$code" = 401 ]
 code=$(curl -sS --cacert "$CA" -u "nobody:wrong" -o /dev/null -w '%{http_code}' "$URL")
 check "unknown user 401" [ "$code" = 401 ]
 # a burst of wrong passwords: argon2 runs at most one per CPU at once (64 MB each), so
-# the node's peak memory grows by a few of them, not by 32 (444 MB on 2 CPUs unbounded)
+# the node's peak memory grows by a few of them, not by 32 (+280-354 MB on 2 CPUs unbounded)
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status"; }
 hwm0=$(hwm)
 burst=""
