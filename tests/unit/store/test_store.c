@@ -8,10 +8,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "storetest.h"
 #include "cyberpact/store.h"
-
-/* lib/store/internal.h: recent ids kept before they move into the ids table */
-extern size_t cp__store_recent_min;
 
 #define COLL "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 #define COLL2 "52892447-4d7e-4f70-b94d-d7f22742ff63"
@@ -1171,13 +1169,6 @@ static void readers_during_merges(void **state)
 	assert_true(atomic_load(&lk.found) > 100);
 	merged = table_rows(fx->path, "ids");
 	assert_true(merged > 150 * LOOKUP_BATCH / 2); /* merges ran while they looked */
-}
-
-static int merge_every_commit(void **state)
-{
-	(void)state;
-	cp__store_recent_min = 1;
-	return 0;
 }
 
 int main(void)

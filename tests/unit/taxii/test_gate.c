@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "storetest.h"
 #include "cyberpact/policy.h"
 #include "cyberpact/store.h"
 #include "cyberpact/taxii.h"
@@ -516,16 +517,6 @@ static void versions_judged_one_by_one(void **state)
 				    json_array_get(json_object_get(j, "objects"), 0), "modified")),
 			    "2021-02-01T00:00:00.000Z");
 	json_decref(j);
-}
-
-/* lib/store/internal.h: recent ids kept before they move into the ids table */
-extern size_t cp__store_recent_min;
-
-static int merge_every_commit(void **state)
-{
-	(void)state;
-	cp__store_recent_min = 1;
-	return 0;
 }
 
 int main(void)

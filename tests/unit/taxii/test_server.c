@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "storetest.h"
 #include "cyberpact/taxii.h"
 
 #define COLL "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
@@ -773,16 +774,6 @@ static void group_commit_failure(void **state)
 		assert_int_equal(ws.commits, 3);
 		assert_int_equal(ws.waiting, 0);
 	}
-}
-
-/* lib/store/internal.h: recent ids kept before they move into the ids table */
-extern size_t cp__store_recent_min;
-
-static int merge_every_commit(void **state)
-{
-	(void)state;
-	cp__store_recent_min = 1;
-	return 0;
 }
 
 int main(void)
