@@ -18,4 +18,10 @@ static inline int merge_every_commit(void **state)
 	return 0;
 }
 
+/* run a cmocka group both ways; the number of failed tests */
+#define run_with_and_without_merges(name, tests)                                          \
+	(cmocka_run_group_tests_name(name, tests, NULL, NULL) +                           \
+	 cmocka_run_group_tests_name(name ", ids merged at every commit", tests,          \
+				     merge_every_commit, NULL))
+
 #endif

@@ -1198,9 +1198,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crash_during_merges, setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_during_merges, setup, teardown),
 	};
-	int failed = cmocka_run_group_tests_name("store", tests, NULL, NULL);
-
-	/* again with every commit moving the recent ids into the ids table */
-	return failed + cmocka_run_group_tests_name("store, ids merged at every commit", tests,
-						    merge_every_commit, NULL);
+	return run_with_and_without_merges("store", tests);
 }

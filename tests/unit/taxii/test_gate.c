@@ -528,9 +528,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rows_without_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(versions_judged_one_by_one, setup, teardown),
 	};
-	int failed = cmocka_run_group_tests_name("egress gate", tests, NULL, NULL);
-
-	/* again with every commit moving the store's recent ids into its ids table */
-	return failed + cmocka_run_group_tests_name("egress gate, ids merged at every commit",
-						    tests, merge_every_commit, NULL);
+	return run_with_and_without_merges("egress gate", tests);
 }

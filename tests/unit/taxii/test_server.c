@@ -789,9 +789,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(group_commit_failure, setup, teardown),
 	};
-	int failed = cmocka_run_group_tests_name("taxii server", tests, NULL, NULL);
-
-	/* again with every commit moving the store's recent ids into its ids table */
-	return failed + cmocka_run_group_tests_name("taxii server, ids merged at every commit",
-						    tests, merge_every_commit, NULL);
+	return run_with_and_without_merges("taxii server", tests);
 }
