@@ -22,7 +22,7 @@ struct sqlite_store {
 	sqlite3 *db;
 	bool locked;      /* holds base.write_lock */
 	struct add_ctx a; /* statements of add, prepared on first use */
-	sqlite3_stmt *coll_num, *merged_ids, *recent_scan, *base_ids;
+	sqlite3_stmt *coll_num, *coll_get, *merged_ids, *recent_scan, *base_ids;
 	struct cp__recent *recent; /* shared with the process's other connections */
 	bool recent_added;         /* this transaction added entries to it ... */
 	int64_t recent_mark;       /* ... above this seq */
@@ -224,6 +224,7 @@ static void sq_close(struct cp_store *s)
 	struct sqlite_store *st = S(s);
 	add_ctx_release(&st->a);
 	sqlite3_finalize(st->coll_num);
+	sqlite3_finalize(st->coll_get);
 	sqlite3_finalize(st->merged_ids);
 	sqlite3_finalize(st->recent_scan);
 	sqlite3_finalize(st->base_ids);
@@ -706,17 +707,19 @@ static enum cp_err sq_collection_get(struct cp_store *s, const char *api_root,
 				     const char *id_or_alias, struct cp_store_collection *out)
 {
 	struct sqlite_store *st = S(s);
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	enum cp_err err;
 	int rc;
 
-	err = prepare(st,
-		      "SELECT id, api_root, title, description, alias FROM collections "
-		      "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC "
-		      "LIMIT 1",
-		      &q);
+	/* every request names its collection: prepared once per connection */
+	err = prepare_cached(st,
+			     "SELECT id, api_root, title, description, alias FROM collections "
+			     "WHERE api_root = ?1 AND (id = ?2 OR alias = ?2) ORDER BY id = ?2 DESC "
+			     "LIMIT 1",
+			     &st->coll_get);
 	if (err)
 		return err;
+	q = st->coll_get;
 	sqlite3_bind_text(q, 1, api_root, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, id_or_alias, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
@@ -726,7 +729,8 @@ static enum cp_err sq_collection_get(struct cp_store *s, const char *api_root,
 		err = CP_ENOTFOUND;
 	else
 		err = fail(st, "get collection");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	return err;
 }
 
