@@ -1012,17 +1012,26 @@ void cp_sync_free(struct cp_sync *s)
 
 /* ------------------------------------------------------------ status */
 
-enum cp_err cp_sync_status(const struct cp_config *cfg, const char *store_path,
-			   cp_sync_state_fn fn, void *ctx)
+/* A sync object for reading or resetting the subscriptions' state (no thread, no peers
+ * contacted): the status and reset commands. */
+static enum cp_err open_offline(const struct cp_config *cfg, const char *store_path,
+				struct cp_sync **s)
 {
 	struct cp_sync_env env;
-	struct cp_sync *s = NULL;
-	enum cp_err err;
 
 	memset(&env, 0, sizeof(env));
 	env.cfg = cfg;
 	env.store_path = store_path;
-	if ((err = cp_sync_new(&env, &s, NULL)))
+	return cp_sync_new(&env, s, NULL);
+}
+
+enum cp_err cp_sync_status(const struct cp_config *cfg, const char *store_path,
+			   cp_sync_state_fn fn, void *ctx)
+{
+	struct cp_sync *s = NULL;
+	enum cp_err err;
+
+	if ((err = open_offline(cfg, store_path, &s)))
 		return err;
 	for (size_t i = 0; i < s->sub_count; i++) {
 		struct cp_sync_state st;
@@ -1041,15 +1050,11 @@ enum cp_err cp_sync_status(const struct cp_config *cfg, const char *store_path,
 enum cp_err cp_sync_reset(const struct cp_config *cfg, const char *store_path, const char *peer,
 			  size_t *count)
 {
-	struct cp_sync_env env;
 	struct cp_sync *s = NULL;
 	enum cp_err err;
 
 	*count = 0;
-	memset(&env, 0, sizeof(env));
-	env.cfg = cfg;
-	env.store_path = store_path;
-	if ((err = cp_sync_new(&env, &s, NULL)))
+	if ((err = open_offline(cfg, store_path, &s)))
 		return err;
 	for (size_t i = 0; i < s->sub_count && !err; i++) {
 		struct cp_sync_state st;
